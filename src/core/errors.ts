@@ -1,0 +1,53 @@
+/**
+ * Every error ferry reports has a stable `code`. Codes are never reused or renamed: clients
+ * switch on them. docs/errors.md lists each one, and a test fails when one is missing there.
+ */
+export const errorCodes = {
+  // Function event and per-item input errors.
+  INVALID_EVENT: 'the function event is malformed (missing or wrong-typed field)',
+  UNKNOWN_MODEL: 'the named model is not in the registry',
+  INVALID_INPUT: 'an input item is neither {image} nor {tensor, shape}, or its base64 is malformed',
+  IMAGE_DECODE_FAILED: 'an image input could not be decoded as JPEG, PNG or WebP',
+  TENSOR_SHAPE_MISMATCH: "a tensor input's shape or byte length does not match the model's input",
+  TENSOR_NOT_FINITE: 'a tensor input contains NaN or an infinite value',
+  // Failures inside the function.
+  WORKER_CRASHED: 'the worker process running this item exited before answering',
+  WORKER_START_FAILED: 'a worker process could not start or load the model',
+  INFERENCE_FAILED: 'ONNX Runtime rejected or failed the batch this item was in',
+  MODEL_VERIFICATION_FAILED: 'a converted model did not reproduce its reference output',
+  // Local tooling.
+  INVALID_ARGUMENT: 'a command-line argument or option is malformed',
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class FerryError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    // The code is the name: AWS Lambda's Node.js runtime reports a thrown error's name as
+    // its errorType, so callers of a real or local function see the stable code there.
+    this.name = code;
+    this.code = code;
+  }
+
+  toJSON(): ItemError {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** The wire shape of an error, as it appears in a function's answer. */
+export interface ItemError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Describes a value for "expected X, got Y" messages without dumping large payloads. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `array of length ${value.length}`;
+  if (typeof value === 'string') return value.length > 40 ? `string of length ${value.length}` : `"${value}" (string)`;
+  if (typeof value === 'object') return 'object';
+  return `${String(value)} (${typeof value})`;
+}

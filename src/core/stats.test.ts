@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { mean, median, quantile } from './stats.js';
+
+describe('stats', () => {
+  it('interpolates quantiles like numpy', () => {
+    // numpy.quantile([1, 2, 3, 4], 0.9) == 3.7
+    expect(quantile([4, 1, 3, 2], 0.9)).toBeCloseTo(3.7, 12);
+    expect(quantile([5], 0.99)).toBe(5);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([1, 2, 3, 10])).toBe(2.5);
+    expect(mean([1, 2, 6])).toBe(3);
+  });
+  it('rejects empty input and bad q', () => {
+    expect(() => quantile([], 0.5)).toThrow(/at least one/);
+    expect(() => quantile([1], 1.5)).toThrow(/q in/);
+  });
+});

@@ -1,0 +1,19 @@
+/** Quantile with linear interpolation between order statistics (numpy's default). */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new RangeError('Expected at least one value, got none');
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`Expected q in [0, 1], got ${q}`);
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * q;
+  const lower = Math.floor(position);
+  const upper = Math.ceil(position);
+  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
+}
+
+export function median(values: readonly number[]): number {
+  return quantile(values, 0.5);
+}
+
+export function mean(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError('Expected at least one value, got none');
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
