@@ -14,7 +14,7 @@ const restrictedImports = [
 ].map((name) => ({ name, message: 'src/core/ must stay pure: inject I/O from the shell.' }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**', '.tmp-*/**', 'out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -31,19 +31,19 @@ export interface FunctionBenchRow {
 
 /**
  * Throughput of the function over processes x threads x batch size, each as a ratio to
- * 1 process x 1 thread measured in the same run. Configurations are interleaved round by
- * round so that a noisy neighbour slows all of them, not one.
+ * 1 process x 1 thread measured in the same run. Configurations and worker kinds are
+ * interleaved round by round so that a noisy neighbour slows all of them, not one.
  */
 export async function runFunctionBench(options: FunctionBenchOptions, log: (line: string) => void): Promise<FunctionBenchRow[]> {
   const spec = getModel(options.model);
   const images = await Promise.all(spec.samples.map(async (name) => (await readFile(sampleFile(name))).toString('base64')));
   const inputsFor = (batch: number): EventInput[] => Array.from({ length: batch }, (_, i) => ({ image: images[i % images.length]! }));
-  const rows: FunctionBenchRow[] = [];
-  for (const mode of options.modes) {
-    const fn = createFunction({ cacheDir: options.cacheDir, workerMode: mode });
-    const samples = new Map<string, number[]>();
-    try {
-      for (let round = 0; round < options.rounds; round++) {
+  const functions = new Map(options.modes.map((mode) => [mode, createFunction({ cacheDir: options.cacheDir, workerMode: mode })]));
+  const samples = new Map<string, number[]>();
+  const keyOf = (mode: WorkerMode, batch: number, processes: number, threads: number) => `${mode}/${batch}/${processes}/${threads}`;
+  try {
+    for (let round = 0; round < options.rounds; round++) {
+      for (const [mode, fn] of functions) {
         for (const threads of options.threads) {
           for (const processes of options.processes) {
             for (const batch of options.batches) {
@@ -57,21 +57,24 @@ export async function runFunctionBench(options: FunctionBenchOptions, log: (line
                 items += batch;
               }
               const itemsPerS = items / ((performance.now() - startMs) / 1000);
-              const key = `${batch}/${processes}/${threads}`;
+              const key = keyOf(mode, batch, processes, threads);
               samples.set(key, [...(samples.get(key) ?? []), itemsPerS]);
-              log(`${mode} round ${round + 1}/${options.rounds}: batch ${batch}, ${processes}p x ${threads}t: ${itemsPerS.toFixed(1)} items/s`);
+              log(`round ${round + 1}/${options.rounds} ${mode}: batch ${batch}, ${processes}p x ${threads}t: ${itemsPerS.toFixed(1)} items/s`);
             }
           }
         }
       }
-    } finally {
-      await fn.close();
     }
+  } finally {
+    await Promise.all([...functions.values()].map((fn) => fn.close()));
+  }
+  const rows: FunctionBenchRow[] = [];
+  for (const mode of options.modes) {
     for (const batch of options.batches) {
-      const base = median(samples.get(`${batch}/1/1`) ?? [Number.NaN]);
+      const base = median(samples.get(keyOf(mode, batch, 1, 1)) ?? [Number.NaN]);
       for (const processes of options.processes) {
         for (const threads of options.threads) {
-          const itemsPerS = median(samples.get(`${batch}/${processes}/${threads}`)!);
+          const itemsPerS = median(samples.get(keyOf(mode, batch, processes, threads))!);
           rows.push({ mode, batch, processes, threadsPerProcess: threads, itemsPerS: round1(itemsPerS), ratio: round2(itemsPerS / base) });
         }
       }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { machineLine, runFunctionBench } from '../bench/function-bench.js';
+import { machineLine, runFunctionBench, type FunctionBenchRow } from '../bench/function-bench.js';
+import { runRuntimeBench, type LatencyRow } from '../bench/runtime-bench.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { defaultModelName } from '../function/models/registry.js';
 import type { WorkerMode } from '../function/worker-handle.js';
@@ -29,14 +30,16 @@ export function registerBench(program: Command): void {
         console.log(JSON.stringify({ machine: machineLine(), model: flags.model, rows }, null, 2));
         return;
       }
-      console.log(`\nferry bench function: ${flags.model}, image inputs, median of ${flags.rounds} interleaved rounds`);
-      console.log(`machine: ${machineLine()}\n`);
-      console.log('| workers | batch | processes x threads | items/s | vs 1 x 1 |');
-      console.log('|---|---|---|---|---|');
-      for (const r of rows) {
-        console.log(`| ${r.mode} | ${r.batch} | ${r.processes} x ${r.threadsPerProcess} | ${r.itemsPerS} | ${r.ratio.toFixed(2)}x |`);
-      }
+      printFunctionTable(rows, flags.rounds, flags.model);
     });
+  registerRuntimeBench(bench);
+}
+
+function printLatencyTable(title: string, rows: LatencyRow[]): void {
+  console.log(`\n${title}\n`);
+  console.log('| path | p50 ms | p99 ms | p50 vs floor |');
+  console.log('|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.name} | ${r.p50Ms} | ${r.p99Ms} | ${r.vsFloor.toFixed(2)}x |`);
 }
 
 function parseModes(text: string): WorkerMode[] {
@@ -47,4 +50,41 @@ function parseModes(text: string): WorkerMode[] {
     }
   }
   return modes as WorkerMode[];
+}
+
+/** One line per (batch, processes x threads), worker processes and threads side by side. */
+function registerRuntimeBench(bench: Command): void {
+  bench
+    .command('runtime')
+    .description('local runtime overhead: warm empty-batch invocation and cold start, next to plain child-process floors')
+    .option('--warm <n>', 'warm invocations per path', integerOption('--warm', 10, 100_000), 300)
+    .option('--cold <n>', 'cold starts per path', integerOption('--cold', 1, 100), 5)
+    .option('--json', 'print rows as JSON')
+    .action(async (flags: { warm: number; cold: number; json?: boolean }) => {
+      const result = await runRuntimeBench(
+        { cacheDir: functionOptionsFromEnv(process.env).cacheDir, warmCount: flags.warm, coldCount: flags.cold },
+        (line) => console.error(line),
+      );
+      if (flags.json) {
+        console.log(JSON.stringify({ machine: machineLine(), ...result }, null, 2));
+        return;
+      }
+      console.log(`\nferry bench runtime (machine: ${machineLine()})`);
+      printLatencyTable(`Warm invocation overhead, empty batch, ${flags.warm} invocations each`, result.warm);
+      printLatencyTable(`Cold start, ${flags.cold} each`, result.cold);
+    });
+}
+
+function printFunctionTable(rows: FunctionBenchRow[], rounds: number, model: string): void {
+  console.log(`\nferry bench function: ${model}, image inputs, median of ${rounds} interleaved rounds`);
+  console.log(`machine: ${machineLine()}\n`);
+  console.log('| batch | processes x threads | processes: items/s | vs 1 x 1 | threads: items/s | vs 1 x 1 |');
+  console.log('|---|---|---|---|---|---|');
+  const cell = (row: FunctionBenchRow | undefined) => (row ? `${row.itemsPerS} | ${row.ratio.toFixed(2)}x` : '- | -');
+  for (const row of rows) {
+    if (row.mode === 'thread' && rows.some((r) => r.mode === 'process')) continue;
+    const twin = (mode: WorkerMode) =>
+      rows.find((r) => r.mode === mode && r.batch === row.batch && r.processes === row.processes && r.threadsPerProcess === row.threadsPerProcess);
+    console.log(`| ${row.batch} | ${row.processes} x ${row.threadsPerProcess} | ${cell(twin('process'))} | ${cell(twin('thread'))} |`);
+  }
 }

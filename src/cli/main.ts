@@ -3,6 +3,8 @@ import { FerryError } from '../core/errors.js';
 import { registerPredict } from './predict.js';
 import { registerProfile } from './profile.js';
 import { registerBench } from './bench.js';
+import { registerDeploy } from './deploy.js';
+import { registerRuntime } from './runtime.js';
 
 const program = new Command('ferry')
   .description('Cost-efficient serverless ML inference: joint batching and multi-processing')
@@ -12,6 +14,8 @@ const program = new Command('ferry')
 registerPredict(program);
 registerProfile(program);
 registerBench(program);
+registerDeploy(program);
+registerRuntime(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FerryError } from '../core/errors.js';
@@ -11,6 +12,11 @@ import { WorkerPool } from './worker-pool.js';
 export interface FunctionOptions {
   /** Where converted models are cached. */
   cacheDir: string;
+  /**
+   * A folder of ready ONNX files named `<model>.onnx` (a deployment package ships its models
+   * so); a model found there is used as is, without conversion.
+   */
+  modelDir?: string;
   /** @default 'process' (see BENCHMARKS.md: worker processes vs threads) */
   workerMode?: WorkerMode;
 }
@@ -45,7 +51,7 @@ export function createFunction(options: FunctionOptions): InferenceFunction {
     const startMs = performance.now();
     let modelPath = modelPaths.get(spec.name);
     if (!modelPath) {
-      modelPath = spec.resolveFile(options.cacheDir);
+      modelPath = resolveModelFile(spec, options);
       modelPaths.set(spec.name, modelPath);
       modelPath.catch(() => modelPaths.delete(spec.name));
     }
@@ -99,13 +105,25 @@ export function createFunction(options: FunctionOptions): InferenceFunction {
   };
 }
 
+async function resolveModelFile(spec: ModelSpec, options: FunctionOptions): Promise<string> {
+  if (options.modelDir) {
+    const shipped = path.join(options.modelDir, `${spec.name}.onnx`);
+    if (existsSync(shipped)) return shipped;
+  }
+  return spec.resolveFile(options.cacheDir);
+}
+
 /** Options from the environment, read once when an instance starts (never at import). */
 export function functionOptionsFromEnv(env: NodeJS.ProcessEnv): FunctionOptions {
   const mode = env.FERRY_WORKER_MODE;
   if (mode !== undefined && mode !== 'process' && mode !== 'thread') {
     throw new FerryError('INVALID_ARGUMENT', `Expected FERRY_WORKER_MODE to be process or thread, got "${mode}"`);
   }
-  return { cacheDir: env.FERRY_CACHE_DIR ?? defaultCacheDir(env), workerMode: mode ?? 'process' };
+  return {
+    cacheDir: env.FERRY_CACHE_DIR ?? defaultCacheDir(env),
+    workerMode: mode ?? 'process',
+    ...(env.FERRY_MODEL_DIR ? { modelDir: env.FERRY_MODEL_DIR } : {}),
+  };
 }
 
 function defaultCacheDir(env: NodeJS.ProcessEnv): string {
@@ -120,4 +138,14 @@ let instance: InferenceFunction | undefined;
 export async function handler(event: unknown, context?: LambdaContext): Promise<FunctionResult> {
   instance ??= createFunction(functionOptionsFromEnv(process.env));
   return instance.handler(event, context);
+}
+
+/**
+ * Loads `model` and starts one worker before the first invocation. The local runtime calls
+ * it during an instance's INIT phase, so that a cold start includes the model load (as a
+ * Lambda function that loads its model in top-level code would).
+ */
+export async function warmUp(model: string): Promise<void> {
+  instance ??= createFunction(functionOptionsFromEnv(process.env));
+  await instance.handler({ model, inputs: [] });
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readCgroupKey, removeCgroup } from './cgroup-files.js';
 
 /**
  * A CPU share like Lambda's, enforced by the kernel: a cgroup whose CFS quota lets its
@@ -75,10 +76,10 @@ async function createV1(root: string, options: CpuQuotaOptions, periodUs: number
       if (acctDir && !sameDir) await appendFile(path.join(acctDir, 'cgroup.procs'), String(pid));
     },
     usageNs: async () => (acctDir ? Number(await readFile(path.join(acctDir, 'cpuacct.usage'), 'utf8')) : undefined),
-    throttledPeriods: async () => readStat(path.join(cpuDir, 'cpu.stat'), 'nr_throttled'),
+    throttledPeriods: async () => readCgroupKey(path.join(cpuDir, 'cpu.stat'), 'nr_throttled'),
     close: async () => {
-      await removeGroup(cpuDir, path.join(root, 'cpu', 'cgroup.procs'));
-      if (acctDir && !sameDir) await removeGroup(acctDir, path.join(root, 'cpuacct', 'cgroup.procs'));
+      await removeCgroup(cpuDir, path.join(root, 'cpu', 'cgroup.procs'));
+      if (acctDir && !sameDir) await removeCgroup(acctDir, path.join(root, 'cpuacct', 'cgroup.procs'));
     },
   };
 }
@@ -98,11 +99,11 @@ async function createV2(root: string, options: CpuQuotaOptions, periodUs: number
     periodUs,
     add: (pid) => appendFile(path.join(dir, 'cgroup.procs'), String(pid)),
     usageNs: async () => {
-      const usec = await readStat(path.join(dir, 'cpu.stat'), 'usage_usec');
+      const usec = await readCgroupKey(path.join(dir, 'cpu.stat'), 'usage_usec');
       return usec === undefined ? undefined : usec * 1000;
     },
-    throttledPeriods: () => readStat(path.join(dir, 'cpu.stat'), 'nr_throttled'),
-    close: () => removeGroup(dir, path.join(root, 'cgroup.procs')),
+    throttledPeriods: () => readCgroupKey(path.join(dir, 'cpu.stat'), 'nr_throttled'),
+    close: () => removeCgroup(dir, path.join(root, 'cgroup.procs')),
   };
 }
 
@@ -117,24 +118,4 @@ function unenforced(vcpus: number, periodUs: number, reason: string): CpuQuota {
     throttledPeriods: async () => undefined,
     close: async () => undefined,
   };
-}
-
-async function readStat(file: string, key: string): Promise<number | undefined> {
-  try {
-    const line = (await readFile(file, 'utf8')).split('\n').find((l) => l.startsWith(`${key} `));
-    return line ? Number(line.split(' ')[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Moves any process still inside back to the root group, then removes the group. */
-async function removeGroup(dir: string, rootProcs: string): Promise<void> {
-  try {
-    const pids = (await readFile(path.join(dir, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean);
-    for (const pid of pids) await appendFile(rootProcs, pid).catch(() => undefined);
-    await rmdir(dir);
-  } catch {
-    // Already gone, or held by a process that is exiting: the kernel frees empty groups' memory.
-  }
 }

@@ -1,0 +1,39 @@
+import type { FunctionEvent } from '../../core/function-event.js';
+import type { FunctionInvoker, InvokeOutcome } from '../../core/invoker.js';
+import { outcomeFromInvoke } from '../../core/invoke-outcome.js';
+import { LambdaApiError } from './runtime-errors.js';
+import type { LocalRuntime } from './runtime.js';
+
+/** Invokes functions of an embedded LocalRuntime in-process (no HTTP in between). */
+export class LocalInvoker implements FunctionInvoker {
+  readonly kind = 'local';
+
+  constructor(private readonly runtime: LocalRuntime) {}
+
+  async invoke(functionName: string, event: FunctionEvent): Promise<InvokeOutcome> {
+    try {
+      const result = await this.runtime.invoke(functionName, JSON.stringify(event));
+      return outcomeFromInvoke(result.payload, result.functionError, result.log);
+    } catch (error) {
+      if (!(error instanceof LambdaApiError)) throw error;
+      return { ok: false, error: apiErrorKind(error) };
+    }
+  }
+
+  async getMemoryMb(functionName: string): Promise<number> {
+    return this.runtime.getConfiguration(functionName).MemorySize as number;
+  }
+
+  async setMemoryMb(functionName: string, memoryMb: number): Promise<void> {
+    this.runtime.updateConfiguration(functionName, { MemorySize: memoryMb });
+  }
+
+  async close(): Promise<void> {
+    // The runtime belongs to whoever made it.
+  }
+}
+
+function apiErrorKind(error: LambdaApiError): { kind: 'throttled' | 'not-found' | 'invalid-request' | 'transport'; errorType: string; message: string } {
+  const kind = error.statusCode === 429 ? 'throttled' : error.statusCode === 404 ? 'not-found' : error.statusCode < 500 ? 'invalid-request' : 'transport';
+  return { kind, errorType: error.errorType, message: error.message };
+}
