@@ -5,6 +5,7 @@ import { registerProfile } from './profile.js';
 import { registerBench } from './bench.js';
 import { registerDeploy } from './deploy.js';
 import { registerRuntime } from './runtime.js';
+import { registerServe } from './serve.js';
 
 const program = new Command('ferry')
   .description('Cost-efficient serverless ML inference: joint batching and multi-processing')
@@ -16,6 +17,7 @@ registerProfile(program);
 registerBench(program);
 registerDeploy(program);
 registerRuntime(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

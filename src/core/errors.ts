@@ -17,6 +17,20 @@ export const errorCodes = {
   MODEL_VERIFICATION_FAILED: 'a converted model did not reproduce its reference output',
   // Local tooling.
   INVALID_ARGUMENT: 'a command-line argument or option is malformed',
+  // Gateway (HTTP).
+  INVALID_JSON: 'the request body is not valid JSON',
+  EMPTY_BODY: 'the request has no body',
+  BODY_TOO_LARGE: 'the request body is over the size limit',
+  UNSUPPORTED_MEDIA_TYPE: 'the Content-Type is not one this endpoint accepts',
+  INVALID_REQUEST: 'a field of the inference request is missing or has the wrong shape, type or value',
+  UNAUTHORIZED: 'a bearer token is required and was missing or wrong',
+  NOT_FOUND: 'no such route',
+  QUEUE_FULL: "the model's queue is full; retry after the Retry-After header's seconds",
+  SHUTTING_DOWN: 'the gateway is draining and accepts no new requests',
+  THROTTLED: 'the platform kept refusing the invocation (429) after every retry',
+  INVOCATION_FAILED: 'the function invocation failed after every retry',
+  INVOCATION_TIMEOUT: 'the function did not answer within the invocation timeout',
+  INTERNAL_ERROR: 'a bug in the gateway: the message says where',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

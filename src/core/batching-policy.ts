@@ -1,0 +1,60 @@
+/**
+ * When to send a batch: a pure decision over the queue and the time (Triton's
+ * GetDynamicBatch idea: decide here, wait elsewhere).
+ *
+ * Dispatch now when
+ * - the queue holds a full batch (`batchSize` requests), or
+ * - the next request would push the invocation payload over Lambda's limit, or
+ * - waiting longer would miss the oldest request's deadline: arrival + SLO, minus the
+ *   predicted service time of the batch we would send, minus a safety margin.
+ * Otherwise wait until that last moment (or until more requests arrive).
+ */
+export interface QueuedView {
+  arrivalMs: number;
+  /** Bytes this request adds to the invocation payload. */
+  payloadBytes: number;
+}
+
+export interface BatchingConfig {
+  batchSize: number;
+  sloMs: number;
+  /** Invocation payload limit (Lambda: 6 MB), minus the event's own overhead. */
+  maxPayloadBytes: number;
+  /** Kept between the predicted finish and the deadline, for jitter. @default 0 */
+  safetyMarginMs?: number;
+}
+
+export type BatchDecision =
+  | { action: 'dispatch'; count: number; reason: 'full' | 'payload' | 'deadline' }
+  | { action: 'wait'; untilMs: number }
+  | { action: 'idle' };
+
+/**
+ * @param queue requests in arrival order (oldest first)
+ * @param predictServiceMs predicted time from dispatch to answer for a batch of n
+ */
+export function decideBatch(
+  queue: readonly QueuedView[],
+  nowMs: number,
+  config: BatchingConfig,
+  predictServiceMs: (batchSize: number) => number,
+): BatchDecision {
+  if (queue.length === 0) return { action: 'idle' };
+  const fitting = payloadPrefix(queue, Math.min(config.batchSize, queue.length), config.maxPayloadBytes);
+  if (fitting < Math.min(config.batchSize, queue.length)) return { action: 'dispatch', count: fitting, reason: 'payload' };
+  if (queue.length >= config.batchSize) return { action: 'dispatch', count: config.batchSize, reason: 'full' };
+  const oldest = queue[0]!;
+  const latestStartMs = oldest.arrivalMs + config.sloMs - predictServiceMs(queue.length) - (config.safetyMarginMs ?? 0);
+  if (latestStartMs <= nowMs) return { action: 'dispatch', count: queue.length, reason: 'deadline' };
+  return { action: 'wait', untilMs: latestStartMs };
+}
+
+/** How many of the first `limit` requests fit in one payload (at least 1: a lone request is sent regardless). */
+function payloadPrefix(queue: readonly QueuedView[], limit: number, maxBytes: number): number {
+  let bytes = 0;
+  for (let i = 0; i < limit; i++) {
+    bytes += queue[i]!.payloadBytes;
+    if (bytes > maxBytes) return Math.max(1, i);
+  }
+  return limit;
+}

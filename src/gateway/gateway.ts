@@ -1,0 +1,119 @@
+import type { Clock } from '../core/clock.js';
+import { FerryError } from '../core/errors.js';
+import type { EventInput } from '../core/function-event.js';
+import type { FunctionInvoker } from '../core/invoker.js';
+import { Dispatcher, type DispatcherOptions, type InvocationReport } from './dispatcher.js';
+import { GatewayMetrics } from './metrics.js';
+import { ModelBatcher } from './model-batcher.js';
+import type { ModelConfig } from './model-config.js';
+import { PendingItem, type ItemSettlement } from './pending-item.js';
+
+export interface GatewayOptions {
+  invoker: FunctionInvoker;
+  clock: Clock;
+  models: Record<string, ModelConfig>;
+  dispatcher: DispatcherOptions;
+  /** Requests waiting per model before admission answers 503. @default 1024 */
+  maxQueue?: number;
+  metrics?: GatewayMetrics;
+}
+
+/**
+ * Everything between admission and answer, without HTTP: per-model batchers over one
+ * dispatcher and one invoker. The HTTP server and the simulator both drive this object.
+ */
+export class Gateway {
+  readonly metrics: GatewayMetrics;
+  private readonly batchers = new Map<string, ModelBatcher>();
+  private readonly dispatcher: Dispatcher;
+  private accepting = true;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.metrics = options.metrics ?? new GatewayMetrics();
+    this.dispatcher = new Dispatcher(options.invoker, options.clock, options.dispatcher, (report) => this.onInvocation(report));
+    for (const [model, config] of Object.entries(options.models)) {
+      const batcher = new ModelBatcher(model, config, this.dispatcher, options.clock, options.maxQueue ?? 1024, {
+        onBatch: (name, size, reason, oldestWaitMs) => {
+          this.metrics.batchSize.observe({ model: name, reason }, size);
+          this.metrics.queueWaitSeconds.observe({ model: name }, oldestWaitMs / 1000);
+          this.metrics.queueDepth.set({ model: name }, this.batchers.get(name)?.depth ?? 0);
+          this.metrics.inFlight.set(this.dispatcher.invocationsInFlight);
+        },
+      });
+      this.batchers.set(model, batcher);
+      this.metrics.setConfig(model, config);
+    }
+  }
+
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
+  models(): string[] {
+    return [...this.batchers.keys()];
+  }
+
+  config(model: string): ModelConfig {
+    return this.batcher(model).currentConfig;
+  }
+
+  queueDepth(model: string): number {
+    return this.batcher(model).depth;
+  }
+
+  /** Seconds a client refused with QUEUE_FULL should wait. */
+  retryAfterS(model: string): number {
+    return Math.max(1, Math.ceil(this.batcher(model).estimatedDrainMs() / 1000));
+  }
+
+  /**
+   * Accepts single-item requests for `model` and resolves with one settlement per input,
+   * in order. All are queued or none (QUEUE_FULL, SHUTTING_DOWN, UNKNOWN_MODEL throw).
+   */
+  infer(model: string, inputs: Array<{ input: EventInput; payloadBytes: number }>): Promise<ItemSettlement[]> {
+    if (!this.accepting) throw new FerryError('SHUTTING_DOWN', 'The gateway is shutting down');
+    const batcher = this.batcher(model);
+    const nowMs = this.options.clock.nowMs();
+    const answers: Array<Promise<ItemSettlement>> = [];
+    const items = inputs.map(({ input, payloadBytes }) => {
+      let resolve!: (answer: ItemSettlement) => void;
+      answers.push(new Promise((r) => (resolve = r)));
+      return new PendingItem(input, payloadBytes, nowMs, resolve);
+    });
+    batcher.submit(items);
+    this.metrics.queueDepth.set({ model }, batcher.depth);
+    return Promise.all(answers);
+  }
+
+  /** Applies a configuration: batch size and processes from the next batch, memory through the invoker. */
+  async applyConfig(model: string, config: ModelConfig): Promise<void> {
+    const batcher = this.batcher(model);
+    if (config.memoryMb !== batcher.currentConfig.memoryMb) await this.options.invoker.setMemoryMb(config.functionName, config.memoryMb);
+    batcher.setConfig(config);
+    this.metrics.setConfig(model, config);
+  }
+
+  /** Stops accepting, sends everything queued, and waits until every request is answered. */
+  async drain(): Promise<void> {
+    this.accepting = false;
+    await Promise.all([...this.batchers.values()].map((batcher) => batcher.drain()));
+  }
+
+  private batcher(model: string): ModelBatcher {
+    const batcher = this.batchers.get(model);
+    if (!batcher) throw new FerryError('UNKNOWN_MODEL', `Expected model to be one of ${this.models().join(', ')}, got "${model}"`);
+    return batcher;
+  }
+
+  private onInvocation(report: InvocationReport): void {
+    const { outcome, model } = report;
+    const label = outcome.ok ? 'ok' : outcome.error.kind;
+    this.metrics.invocations.inc({ model, outcome: label });
+    this.metrics.inFlight.set(this.dispatcher.invocationsInFlight);
+    if (outcome.billing) this.metrics.recordBilling(model, outcome.billing);
+    // A cold start is an outlier the batcher cannot plan around; it would only inflate the
+    // predicted service time of every later batch.
+    const cold = outcome.billing?.initDurationMs !== undefined;
+    if (outcome.ok && !cold) this.batchers.get(model)?.serviceTime.observe(report.batchSize, report.serviceMs);
+  }
+}

@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/virtual-clock.js';
+import { Gateway } from '../../src/gateway/gateway.js';
+import type { ModelConfig } from '../../src/gateway/model-config.js';
+import { echoOutcome, flush, ScriptedInvoker } from '../helpers/scripted-invoker.js';
+
+const config: ModelConfig = { functionName: 'fn', batchSize: 4, processes: 2, threadsPerProcess: 1, memoryMb: 1769, sloMs: 300 };
+const image = (n: number) => ({ input: { image: `img-${n}` }, payloadBytes: 100 });
+
+function setup(overrides: Partial<ModelConfig> = {}, maxQueue = 100) {
+  const clock = new VirtualClock();
+  const invoker = new ScriptedInvoker();
+  let seed = 1;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const gateway = new Gateway({
+    invoker, clock, models: { mobilenetv2: { ...config, ...overrides } }, maxQueue,
+    dispatcher: { maxInFlight: 2, invocationTimeoutMs: 5000, random },
+  });
+  return { clock, invoker, gateway };
+}
+
+describe('gateway batching under a virtual clock', () => {
+  it('dispatches as soon as a full batch is queued, with the config in force', async () => {
+    const { invoker, gateway } = setup();
+    const answers = gateway.infer('mobilenetv2', [1, 2, 3, 4, 5].map(image));
+    await flush();
+    expect(invoker.calls).toHaveLength(1);
+    const call = invoker.calls[0]!;
+    expect(call.functionName).toBe('fn');
+    expect(call.event).toMatchObject({ model: 'mobilenetv2', processes: 2, threadsPerProcess: 1 });
+    expect(call.event.inputs.map((i) => (i as { image: string }).image)).toEqual(['img-1', 'img-2', 'img-3', 'img-4']);
+    expect(gateway.queueDepth('mobilenetv2')).toBe(1);
+    call.resolve(echoOutcome(call.event));
+    await flush();
+    void answers;
+  });
+
+  it('holds a partial batch until the oldest deadline minus the predicted service time', async () => {
+    const { clock, invoker, gateway } = setup();
+    void gateway.infer('mobilenetv2', [image(1)]);
+    clock.advance(50);
+    void gateway.infer('mobilenetv2', [image(2)]);
+    await flush();
+    expect(invoker.calls).toHaveLength(0);
+    // Prior: 150 ms + 12.5 ms per item (25 ms / 2 processes): a batch of 2 must start by 300 - 175 = 125.
+    clock.advance(74);
+    await flush();
+    expect(invoker.calls).toHaveLength(0);
+    clock.advance(1);
+    await flush();
+    expect(invoker.calls).toHaveLength(1);
+    expect(invoker.calls[0]!.event.inputs).toHaveLength(2);
+  });
+
+  it('splits a batch that would exceed the 6 MB invocation payload', async () => {
+    const { invoker, gateway } = setup({ batchSize: 8 });
+    const big = (n: number) => ({ input: { image: `big-${n}` }, payloadBytes: 2_500_000 });
+    void gateway.infer('mobilenetv2', [big(1), big(2), big(3)]);
+    await flush();
+    expect(invoker.calls).toHaveLength(1);
+    expect(invoker.calls[0]!.event.inputs).toHaveLength(2);
+  });
+
+  it('answers every request with its own output, in order, across batches', async () => {
+    const { invoker, gateway } = setup();
+    const first = gateway.infer('mobilenetv2', [1, 2, 3].map(image));
+    const second = gateway.infer('mobilenetv2', [4, 5].map(image));
+    await flush();
+    const call = invoker.calls[0]!;
+    call.resolve(echoOutcome(call.event));
+    await flush();
+    expect((await first).map((a) => ('top' in a ? a.top[0]!.label : a.error.code))).toEqual(['item-0', 'item-1', 'item-2']);
+    expect(await Promise.race([second, Promise.resolve('pending')])).toBe('pending');
+  });
+
+  it('isolates a bad item: only it carries the error', async () => {
+    const { invoker, gateway } = setup();
+    const answers = gateway.infer('mobilenetv2', [1, 2, 3, 4].map(image));
+    await flush();
+    const call = invoker.calls[0]!;
+    call.resolve(echoOutcome(call.event, (i) => (i === 2 ? { error: { code: 'IMAGE_DECODE_FAILED', message: 'bad' } } : undefined)));
+    const result = await answers;
+    expect(result.map((a) => ('error' in a ? a.error.code : 'ok'))).toEqual(['ok', 'ok', 'IMAGE_DECODE_FAILED', 'ok']);
+  });
+
+  it('retries a throttled invocation after a backoff, then answers once', async () => {
+    const { clock, invoker, gateway } = setup();
+    const answers = gateway.infer('mobilenetv2', [1, 2, 3, 4].map(image));
+    await flush();
+    invoker.calls[0]!.resolve({ ok: false, error: { kind: 'throttled', errorType: 'TooManyRequestsException', message: 'Rate Exceeded.' } });
+    await flush();
+    expect(invoker.calls).toHaveLength(1);
+    clock.advance(1000);
+    await flush();
+    expect(invoker.calls).toHaveLength(2);
+    const retry = invoker.calls[1]!;
+    retry.resolve(echoOutcome(retry.event));
+    expect((await answers).every((a) => 'top' in a)).toBe(true);
+  });
+
+  it('retries only the items of a crashed worker', async () => {
+    const { clock, invoker, gateway } = setup();
+    const answers = gateway.infer('mobilenetv2', [1, 2, 3, 4].map(image));
+    await flush();
+    const call = invoker.calls[0]!;
+    call.resolve(echoOutcome(call.event, (i) => (i < 2 ? { error: { code: 'WORKER_CRASHED', message: 'killed' } } : undefined)));
+    await flush();
+    clock.advance(1000);
+    await flush();
+    const retry = invoker.calls[1]!;
+    expect(retry.event.inputs.map((i) => (i as { image: string }).image)).toEqual(['img-1', 'img-2']);
+    retry.resolve(echoOutcome(retry.event));
+    expect((await answers).every((a) => 'top' in a)).toBe(true);
+  });
+
+  it('gives up after the last attempt with THROTTLED', async () => {
+    const { clock, invoker, gateway } = setup();
+    const answers = gateway.infer('mobilenetv2', [image(1)]);
+    clock.advance(300);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await flush();
+      invoker.calls[attempt]!.resolve({ ok: false, error: { kind: 'throttled', errorType: 'TooManyRequestsException', message: 'Rate Exceeded.' } });
+      await flush();
+      clock.advance(2000);
+    }
+    expect(await answers).toEqual([{ error: { code: 'THROTTLED', message: 'TooManyRequestsException: Rate Exceeded.' } }]);
+    expect(invoker.calls).toHaveLength(3);
+  });
+
+  it('times out an invocation and ignores its late answer (exactly once)', async () => {
+    const { clock, invoker, gateway } = setup();
+    const answers = gateway.infer('mobilenetv2', [1, 2, 3, 4].map(image));
+    await flush();
+    clock.advance(5000);
+    const settled = await answers;
+    expect(settled.every((a) => 'error' in a && a.error.code === 'INVOCATION_TIMEOUT')).toBe(true);
+    const late = invoker.calls[0]!;
+    late.resolve(echoOutcome(late.event));
+    await flush();
+    expect(settled.every((a) => 'error' in a)).toBe(true);
+  });
+
+  it('bounds invocations in flight and sends more as slots free up', async () => {
+    const { invoker, gateway } = setup({ batchSize: 1 });
+    void gateway.infer('mobilenetv2', [1, 2, 3].map(image));
+    await flush();
+    expect(invoker.calls).toHaveLength(2);
+    invoker.calls[0]!.resolve(echoOutcome(invoker.calls[0]!.event));
+    await flush();
+    expect(invoker.calls).toHaveLength(3);
+  });
+
+  it('refuses past the queue bound with QUEUE_FULL, all or nothing', async () => {
+    const { gateway } = setup({ batchSize: 64 }, 3);
+    void gateway.infer('mobilenetv2', [image(1), image(2)]);
+    expect(() => gateway.infer('mobilenetv2', [image(3), image(4)])).toThrow(expect.objectContaining({ code: 'QUEUE_FULL' }));
+    expect(gateway.queueDepth('mobilenetv2')).toBe(2);
+    expect(gateway.retryAfterS('mobilenetv2')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('drains on shutdown: sends what is queued at once, answers everything, refuses new work', async () => {
+    const { invoker, gateway } = setup({ batchSize: 8 });
+    const answers = gateway.infer('mobilenetv2', [1, 2, 3].map(image));
+    const drained = gateway.drain();
+    await flush();
+    expect(invoker.calls).toHaveLength(1);
+    expect(() => gateway.infer('mobilenetv2', [image(9)])).toThrow(expect.objectContaining({ code: 'SHUTTING_DOWN' }));
+    invoker.calls[0]!.resolve(echoOutcome(invoker.calls[0]!.event));
+    await drained;
+    expect(await answers).toHaveLength(3);
+  });
+
+  it('changes batch size and memory when a new config is applied', async () => {
+    const { invoker, gateway } = setup();
+    await gateway.applyConfig('mobilenetv2', { ...config, batchSize: 2, memoryMb: 3538 });
+    expect(invoker.memoryMb).toBe(3538);
+    void gateway.infer('mobilenetv2', [1, 2, 3].map(image));
+    await flush();
+    expect(invoker.calls[0]!.event.inputs).toHaveLength(2);
+  });
+});
