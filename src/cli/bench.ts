@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { machineLine, runFunctionBench, type FunctionBenchRow } from '../bench/function-bench.js';
+import { registerDetectBench } from '../bench/detect-bench.js';
 import { runRuntimeBench, type LatencyRow } from '../bench/runtime-bench.js';
+import { registerTunerBench } from '../bench/tuner-bench.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { defaultModelName } from '../function/models/registry.js';
 import type { WorkerMode } from '../function/worker-handle.js';
 import { FerryError } from '../core/errors.js';
 import { integerOption, numberList } from './options.js';
+import { registerGatewayBench } from './bench-gateway.js';
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that print ratios against named baselines');
@@ -33,6 +36,9 @@ export function registerBench(program: Command): void {
       printFunctionTable(rows, flags.rounds, flags.model);
     });
   registerRuntimeBench(bench);
+  registerTunerBench(bench);
+  registerDetectBench(bench);
+  registerGatewayBench(bench);
 }
 
 function printLatencyTable(title: string, rows: LatencyRow[]): void {

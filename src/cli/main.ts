@@ -4,6 +4,8 @@ import { registerPredict } from './predict.js';
 import { registerProfile } from './profile.js';
 import { registerBench } from './bench.js';
 import { registerDeploy } from './deploy.js';
+import { registerDetect } from './detect.js';
+import { registerLoadgen } from './loadgen.js';
 import { registerRuntime } from './runtime.js';
 import { registerServe } from './serve.js';
 
@@ -16,8 +18,10 @@ registerPredict(program);
 registerProfile(program);
 registerBench(program);
 registerDeploy(program);
+registerDetect(program);
 registerRuntime(program);
 registerServe(program);
+registerLoadgen(program);
 
 try {
   await program.parseAsync(process.argv);

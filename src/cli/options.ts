@@ -22,3 +22,15 @@ export function integerOption(flag: string, min: number, max: number): (text: st
     return value;
   };
 }
+
+/** Parses a number option within [min, max] (`exclusiveMin`: strictly above min). */
+export function numberOption(flag: string, min: number, max: number, exclusiveMin = false): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value) || (exclusiveMin ? value <= min : value < min) || value > max) {
+      const range = exclusiveMin ? `above ${min} and at most ${max}` : `in ${min}..${max}`;
+      throw new FerryError('INVALID_ARGUMENT', `Expected ${flag} to be a number ${range}, got "${text}"`);
+    }
+    return value;
+  };
+}

@@ -1,16 +1,16 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { BayesOpt } from '../core/bayes-opt.js';
+import { changePointDetectorNames, createChangePointDetector, isChangePointDetectorName, type ChangePointDetectorName } from '../core/change-point/detectors.js';
+import { ConfigSpace } from '../core/config-space.js';
 import { FerryError } from '../core/errors.js';
-import type { FunctionInvoker } from '../core/invoker.js';
 import { checkMemoryMb } from '../core/pricing.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { modelNames } from '../function/models/registry.js';
-import { Gateway } from '../gateway/gateway.js';
-import { createHttpServer } from '../gateway/http-server.js';
+import { Autotune } from '../gateway/autotune.js';
 import { defaultModelConfig, type ModelConfig } from '../gateway/model-config.js';
-import { shutdownGateway } from '../gateway/shutdown.js';
-import { LambdaInvoker } from '../platform/lambda/lambda-invoker.js';
-import { LocalInvoker } from '../platform/local/local-invoker.js';
-import { LocalRuntime } from '../platform/local/runtime.js';
+import { startServing } from '../gateway/serving.js';
 import { systemClock } from '../util/system-clock.js';
 import { integerOption } from './options.js';
 import { onShutdown } from './shutdown.js';
@@ -33,6 +33,12 @@ interface ServeFlags {
   endpoint?: string;
   keepAliveMs: number;
   log?: boolean;
+  tune?: boolean;
+  tuningLog?: string;
+  detector: string;
+  seed: number;
+  tuneWindowRequests: number;
+  tuneWindowS: number;
 }
 
 export function registerServe(program: Command): void {
@@ -56,6 +62,12 @@ export function registerServe(program: Command): void {
     .option('--endpoint <url>', 'with --backend lambda: a Lambda-compatible endpoint instead of AWS')
     .option('--keep-alive-ms <ms>', 'embedded runtime: idle instance keep-alive', integerOption('--keep-alive-ms', 0, 86_400_000), 300_000)
     .option('--log', 'log every HTTP request (pino JSON)')
+    .option('--tune', 'tune memory, batch size and processes online (Bayesian optimization, re-tuned on arrival-rate change points)')
+    .option('--tuning-log <file>', 'with --tune: where tuning decisions are kept (a restart resumes from it)')
+    .option('--detector <name>', `with --tune: change-point detector (${changePointDetectorNames.join(', ')})`, 'bocpd')
+    .option('--seed <n>', 'with --tune: seed of the optimizer', integerOption('--seed', 0, 2 ** 31), 1)
+    .option('--tune-window-requests <n>', 'with --tune: requests per evaluation window, at least', integerOption('--tune-window-requests', 20, 1_000_000), 200)
+    .option('--tune-window-s <s>', 'with --tune: seconds per evaluation window, at least', integerOption('--tune-window-s', 1, 86_400), 20)
     .action(async (flags: ServeFlags) => {
       const memoryError = checkMemoryMb(flags.memoryMb);
       if (memoryError) throw new FerryError('INVALID_ARGUMENT', memoryError);
@@ -68,22 +80,35 @@ export function registerServe(program: Command): void {
         batchSize: flags.batchSize, processes: flags.processes, threadsPerProcess: flags.threads,
         memoryMb: flags.memoryMb, sloMs: flags.sloMs,
       }]));
-      const { invoker, runtime } = makeBackend(flags, configs);
-      if (flags.backend === 'lambda') await invoker.setMemoryMb(flags.function!, flags.memoryMb);
-      // One cold start per model now rather than on the first request (an empty batch loads
-      // the model and starts the worker processes).
-      for (const [model, config] of Object.entries(configs)) {
-        console.log(`ferry: warming up ${model} (${config.memoryMb} MB, ${config.processes} process(es))...`);
-        const warm = await invoker.invoke(config.functionName, { model, inputs: [], processes: config.processes, threadsPerProcess: config.threadsPerProcess });
-        if (!warm.ok) throw new FerryError('WORKER_START_FAILED', `Could not start ${model}: ${warm.error.errorType}: ${warm.error.message}`);
+      if (flags.tune && !isChangePointDetectorName(flags.detector)) {
+        throw new FerryError('INVALID_ARGUMENT', `Expected --detector to be one of ${changePointDetectorNames.join(', ')}, got "${flags.detector}"`);
       }
-      const gateway = new Gateway({
-        invoker, clock: systemClock(), models: configs, maxQueue: flags.maxQueue,
-        dispatcher: { maxInFlight: flags.concurrency, random: Math.random },
-      });
+      const cacheDir = functionOptionsFromEnv(process.env).cacheDir;
+      const clock = systemClock();
+      const autotune = flags.tune ? new Autotune((line) => console.log(line)) : undefined;
       const token = flags.token ?? process.env.FERRY_TOKEN;
-      const app = createHttpServer(gateway, { ...(token ? { token } : {}), logger: flags.log ? true : false });
-      const url = await app.listen({ port: flags.port, host: flags.host });
+      const serving = await startServing({
+        models: configs,
+        backend: flags.backend === 'lambda'
+          ? { kind: 'lambda', ...(flags.region ? { region: flags.region } : {}), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) }
+          : { kind: 'local', cacheDir, keepAliveMs: flags.keepAliveMs },
+        concurrency: flags.concurrency, maxQueue: flags.maxQueue, host: flags.host, port: flags.port, clock,
+        ...(token ? { token } : {}),
+        logger: flags.log === true,
+        ...(autotune ? { observer: autotune } : {}),
+        print: (line) => console.log(line),
+      });
+      if (autotune) {
+        const logFile = flags.tuningLog ?? path.join(cacheDir, 'tuning.jsonl');
+        await mkdir(path.dirname(logFile), { recursive: true });
+        autotune.start(serving.gateway, clock, models.map((model) => ({
+          model,
+          tuner: new BayesOpt({ space: new ConfigSpace(), sloMs: flags.sloMs, seed: flags.seed, context: { minRatePerS: 0.1, maxRatePerS: 1000 } }),
+          detector: createChangePointDetector(flags.detector as ChangePointDetectorName, {}),
+        })), logFile, { minRequests: flags.tuneWindowRequests, minWindowMs: flags.tuneWindowS * 1000 });
+        console.log(`ferry: tuning on (decisions in ${logFile} and /metrics ferry_tuning_*)`);
+      }
+      const { url } = serving;
       const first = models[0]!;
       console.log(`ferry: serving ${models.join(', ')} on ${url} (${flags.backend} backend, batch ${flags.batchSize}, ` +
         `${flags.processes} process(es), ${flags.memoryMb} MB, SLO ${flags.sloMs} ms)`);
@@ -93,26 +118,10 @@ export function registerServe(program: Command): void {
       console.log(`      metrics: ${url}/metrics`);
       onShutdown(async () => {
         // Stop taking connections, answer everything already accepted, then reap instances.
-        await shutdownGateway(app, gateway);
-        await invoker.close();
-        await runtime?.close();
+        await serving.close();
+        await autotune?.stop();
       });
     });
-}
-
-function makeBackend(flags: ServeFlags, configs: Record<string, ModelConfig>): { invoker: FunctionInvoker; runtime?: LocalRuntime } {
-  if (flags.backend === 'lambda') {
-    return { invoker: new LambdaInvoker({ ...(flags.region ? { region: flags.region } : {}), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) }) };
-  }
-  const runtime = new LocalRuntime({
-    functions: Object.entries(configs).map(([model, config]) => ({
-      name: config.functionName, model, memoryMb: config.memoryMb, timeoutS: 60, handler: 'index.handler',
-    })),
-    cacheDir: functionOptionsFromEnv(process.env).cacheDir,
-    concurrency: flags.concurrency,
-    keepAliveMs: flags.keepAliveMs,
-  });
-  return { invoker: new LocalInvoker(runtime), runtime };
 }
 
 function parseBackend(text: string): 'local' | 'lambda' {

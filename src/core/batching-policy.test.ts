@@ -54,6 +54,13 @@ describe('ServiceTimeModel', () => {
     expect(model.predictMs(4)).toBeGreaterThan(60);
   });
 
+  it('caps the margin at half the mean on a noisy machine', () => {
+    const model = new ServiceTimeModel({ fixedMs: 0, perItemMs: 0 });
+    for (const ms of [10, 200, 10, 200, 10, 200]) model.observe(4, ms);
+    // Mean 105 ms, residual std about 104 ms: two of them would nearly triple the plan.
+    expect(model.predictMs(4)).toBeCloseTo(157.5, 6);
+  });
+
   it('forgets on reset', () => {
     const model = new ServiceTimeModel({ fixedMs: 5, perItemMs: 1 });
     for (const n of [1, 2, 3]) model.observe(n, 1000);

@@ -1,8 +1,7 @@
 import { lambdaPricing, type Architecture } from './pricing.js';
 
-/** What one invocation is billed for, as Lambda's REPORT line states it. */
-export interface BillingRecord {
-  functionName: string;
+/** The fields of Lambda's REPORT line for one invocation. */
+export interface ReportFields {
   requestId: string;
   durationMs: number;
   billedDurationMs: number;
@@ -10,6 +9,11 @@ export interface BillingRecord {
   maxMemoryUsedMb: number;
   /** Present on a cold start only. */
   initDurationMs?: number;
+}
+
+/** What one invocation is billed for: its REPORT fields, priced. */
+export interface BillingRecord extends ReportFields {
+  functionName: string;
   cold: boolean;
   costUsd: number;
 }
@@ -39,17 +43,8 @@ export function reportLine(record: BillingRecord): string {
   );
 }
 
-export interface ParsedReport {
-  requestId: string;
-  durationMs: number;
-  billedDurationMs: number;
-  memoryMb: number;
-  maxMemoryUsedMb: number;
-  initDurationMs?: number;
-}
-
 /** Reads a REPORT line back (from a real Lambda's or the local runtime's log tail). */
-export function parseReportLine(log: string): ParsedReport | undefined {
+export function parseReportLine(log: string): ReportFields | undefined {
   const line = log.split('\n').reverse().find((l) => l.startsWith('REPORT '));
   if (!line) return undefined;
   const field = (name: string): number | undefined => {

@@ -1,14 +1,8 @@
+import type { ReportFields } from './billing.js';
 import type { FunctionEvent, FunctionResult } from './function-event.js';
 
 /** What one invocation was billed for (from the REPORT line). */
-export interface InvocationBilling {
-  requestId: string;
-  durationMs: number;
-  billedDurationMs: number;
-  memoryMb: number;
-  maxMemoryUsedMb: number;
-  /** Present on a cold start only. */
-  initDurationMs?: number;
+export interface InvocationBilling extends ReportFields {
   costUsd: number;
 }
 

@@ -1,8 +1,9 @@
 /**
  * Predicts how long an invocation of n requests takes, from dispatch to answer, for the
  * configuration in force: a line a + b*n fitted by least squares to the most recent
- * observations, plus two standard deviations of the residuals, so that the batcher plans
- * for a slow-ish invocation rather than an average one (the SLO is on p99).
+ * observations, plus two standard deviations of the residuals (at most half the mean), so
+ * that the batcher plans for a slow-ish invocation rather than an average one (the SLO is
+ * on p99).
  *
  * Until two distinct batch sizes have been seen it answers from a prior, which should be
  * pessimistic: waiting too little only costs batching efficiency, too much costs the SLO.
@@ -38,7 +39,10 @@ export class ServiceTimeModel {
   predictMs(batchSize: number): number {
     const fit = this.fit();
     if (!fit) return this.prior.fixedMs + this.prior.perItemMs * batchSize;
-    return Math.max(0, fit.a + fit.b * batchSize) + 2 * fit.residualStdMs;
+    const meanMs = Math.max(0, fit.a + fit.b * batchSize);
+    // On a noisy machine two standard deviations can reach the SLO on their own, and then
+    // every request leaves alone: the margin is capped at half the mean.
+    return meanMs + Math.min(2 * fit.residualStdMs, 0.5 * meanMs);
   }
 
   private fit(): { a: number; b: number; residualStdMs: number } | undefined {

@@ -36,6 +36,8 @@ export interface InvocationReport {
 export class Dispatcher {
   private inFlight = 0;
   private readonly capacityListeners = new Set<() => void>();
+  /** Where the next freed slot starts offering itself, so no model always comes first. */
+  private nextListener = 0;
 
   constructor(
     private readonly invoker: FunctionInvoker,
@@ -69,7 +71,9 @@ export class Dispatcher {
       }
     } finally {
       this.inFlight--;
-      for (const listener of [...this.capacityListeners]) listener();
+      const listeners = [...this.capacityListeners];
+      const first = this.nextListener++ % Math.max(1, listeners.length);
+      for (const listener of [...listeners.slice(first), ...listeners.slice(0, first)]) listener();
     }
   }
 

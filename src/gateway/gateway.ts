@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { FerryError } from '../core/errors.js';
-import type { EventInput } from '../core/function-event.js';
+import { isItemError, type EventInput } from '../core/function-event.js';
 import type { FunctionInvoker } from '../core/invoker.js';
 import { Dispatcher, type DispatcherOptions, type InvocationReport } from './dispatcher.js';
 import { GatewayMetrics } from './metrics.js';
@@ -16,6 +16,14 @@ export interface GatewayOptions {
   /** Requests waiting per model before admission answers 503. @default 1024 */
   maxQueue?: number;
   metrics?: GatewayMetrics;
+  /** Sees every arrival, answer and billed invocation (the tuner listens here). */
+  observer?: GatewayObserver;
+}
+
+export interface GatewayObserver {
+  onArrivals(model: string, count: number): void;
+  onAnswer(model: string, arrivalMs: number, latencyMs: number, ok: boolean): void;
+  onCost(model: string, costUsd: number): void;
 }
 
 /**
@@ -75,22 +83,54 @@ export class Gateway {
     const batcher = this.batcher(model);
     const nowMs = this.options.clock.nowMs();
     const answers: Array<Promise<ItemSettlement>> = [];
+    const observer = this.options.observer;
     const items = inputs.map(({ input, payloadBytes }) => {
       let resolve!: (answer: ItemSettlement) => void;
       answers.push(new Promise((r) => (resolve = r)));
-      return new PendingItem(input, payloadBytes, nowMs, resolve);
+      return new PendingItem(input, payloadBytes, nowMs, (answer) => {
+        observer?.onAnswer(model, nowMs, this.options.clock.nowMs() - nowMs, !isItemError(answer));
+        resolve(answer);
+      });
     });
     batcher.submit(items);
+    observer?.onArrivals(model, items.length);
     this.metrics.queueDepth.set({ model }, batcher.depth);
     return Promise.all(answers);
   }
 
-  /** Applies a configuration: batch size and processes from the next batch, memory through the invoker. */
+  /**
+   * Starts `instances` function instances for a model at once (empty batches load the model
+   * and start the workers), so that the first burst of traffic meets warm instances rather
+   * than cold starts. Their billing counts in /metrics like any invocation's.
+   */
+  async warmUp(model: string, instances: number): Promise<void> {
+    const config = this.batcher(model).currentConfig;
+    const event = { model, inputs: [], processes: config.processes, threadsPerProcess: config.threadsPerProcess };
+    const outcomes = await Promise.all(Array.from({ length: instances }, () => this.options.invoker.invoke(config.functionName, event)));
+    for (const outcome of outcomes) {
+      this.metrics.invocations.inc({ model, outcome: outcome.ok ? 'ok' : outcome.error.kind });
+      if (outcome.billing) this.metrics.recordBilling(model, outcome.billing);
+    }
+    const failed = outcomes.find((outcome) => !outcome.ok);
+    if (failed && !failed.ok) {
+      throw new FerryError('WORKER_START_FAILED', `Could not start ${model}: ${failed.error.errorType}: ${failed.error.message}`);
+    }
+  }
+
+  /**
+   * Applies a configuration: memory through the invoker, batch size and processes from the
+   * next batch. When memory or processes change, the instances are warmed up again, so that
+   * what gets measured next is the configuration, not its cold starts.
+   */
   async applyConfig(model: string, config: ModelConfig): Promise<void> {
     const batcher = this.batcher(model);
-    if (config.memoryMb !== batcher.currentConfig.memoryMb) await this.options.invoker.setMemoryMb(config.functionName, config.memoryMb);
+    const before = batcher.currentConfig;
+    if (config.memoryMb !== before.memoryMb) await this.options.invoker.setMemoryMb(config.functionName, config.memoryMb);
     batcher.setConfig(config);
     this.metrics.setConfig(model, config);
+    if (config.memoryMb !== before.memoryMb || config.processes !== before.processes || config.threadsPerProcess !== before.threadsPerProcess) {
+      await this.warmUp(model, this.options.dispatcher.maxInFlight ?? 4).catch(() => undefined);
+    }
   }
 
   /** Stops accepting, sends everything queued, and waits until every request is answered. */
@@ -110,7 +150,10 @@ export class Gateway {
     const label = outcome.ok ? 'ok' : outcome.error.kind;
     this.metrics.invocations.inc({ model, outcome: label });
     this.metrics.inFlight.set(this.dispatcher.invocationsInFlight);
-    if (outcome.billing) this.metrics.recordBilling(model, outcome.billing);
+    if (outcome.billing) {
+      this.metrics.recordBilling(model, outcome.billing);
+      this.options.observer?.onCost(model, outcome.billing.costUsd);
+    }
     // A cold start is an outlier the batcher cannot plan around; it would only inflate the
     // predicted service time of every later batch.
     const cold = outcome.billing?.initDurationMs !== undefined;

@@ -33,6 +33,16 @@ export class GatewayMetrics {
     labelNames: ['model', 'key'], registers: [this.registry],
   });
 
+  readonly tuningEvents = new Counter({
+    name: 'ferry_tuning_events_total', help: 'Tuning decisions: evaluated, applied, change-point', labelNames: ['model', 'kind'], registers: [this.registry],
+  });
+  readonly tuningCostPerRequest = new Gauge({
+    name: 'ferry_tuning_cost_usd_per_request', help: 'Cost per request measured over the last tuning window', labelNames: ['model'], registers: [this.registry],
+  });
+  readonly tuningP99Ms = new Gauge({
+    name: 'ferry_tuning_p99_ms', help: 'p99 latency measured over the last tuning window', labelNames: ['model'], registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

@@ -170,9 +170,15 @@ describe('gateway batching under a virtual clock', () => {
     expect(await answers).toHaveLength(3);
   });
 
-  it('changes batch size and memory when a new config is applied', async () => {
+  it('changes batch size and memory when a new config is applied, warming the new instances', async () => {
     const { invoker, gateway } = setup();
-    await gateway.applyConfig('mobilenetv2', { ...config, batchSize: 2, memoryMb: 3538 });
+    const applying = gateway.applyConfig('mobilenetv2', { ...config, batchSize: 2, memoryMb: 3538 });
+    await flush();
+    // One empty batch per instance the dispatcher may use (maxInFlight 2), at the new memory.
+    const warmUps = invoker.calls.splice(0);
+    expect(warmUps.map((call) => call.event.inputs.length)).toEqual([0, 0]);
+    for (const call of warmUps) call.resolve(echoOutcome(call.event));
+    await applying;
     expect(invoker.memoryMb).toBe(3538);
     void gateway.infer('mobilenetv2', [1, 2, 3].map(image));
     await flush();

@@ -1,0 +1,40 @@
+import type { ModelConfig } from '../gateway/model-config.js';
+import { startServing } from '../gateway/serving.js';
+import { createCpuQuota } from '../platform/local/cpu-quota.js';
+
+export interface LocalServingOptions {
+  model: string;
+  config: ModelConfig;
+  cacheDir: string;
+  /** Dispatcher invocations in flight and runtime concurrency (`ferry serve --concurrency`). */
+  concurrency: number;
+  /** @default 1024 (`ferry serve`'s) */
+  maxQueue?: number;
+  /** @default 300000 (`ferry serve`'s) */
+  keepAliveMs?: number;
+}
+
+export interface LocalServing {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** What `ferry serve` starts (src/gateway/serving.ts), on 127.0.0.1 and a free port. */
+export async function startLocalServing(options: LocalServingOptions): Promise<LocalServing> {
+  const serving = await startServing({
+    models: { [options.model]: options.config },
+    backend: { kind: 'local', cacheDir: options.cacheDir, keepAliveMs: options.keepAliveMs ?? 300_000 },
+    concurrency: options.concurrency,
+    maxQueue: options.maxQueue ?? 1024,
+    host: '127.0.0.1',
+    port: 0,
+  });
+  return { url: serving.url, close: () => serving.close() };
+}
+
+/** Whether the runtime can enforce Lambda's CPU share here (a cgroup quota), and if not why. */
+export async function cpuQuotaNote(): Promise<string> {
+  const probe = await createCpuQuota({ vcpus: 1, name: `bench-probe-${process.pid}` });
+  await probe.close();
+  return probe.enforced ? 'CPU shares enforced by cgroup quota' : `CPU shares NOT enforced (${probe.reason}): instances ran unthrottled`;
+}

@@ -1,0 +1,274 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { BayesOpt } from '../core/bayes-opt.js';
+import { ConfigSpace, type ContextRange } from '../core/config-space.js';
+import { Rng } from '../core/random.js';
+import { quantile } from '../core/stats.js';
+import { integerOption } from '../cli/options.js';
+import { buildSurfaces, loadProfile, parseSurfaceFile, type SurfaceCase, type SurfaceFile, type SurfacePoint } from './tuner-surfaces.js';
+
+/**
+ * Sample efficiency of the tuner on cost surfaces: evaluations until the optimizer first
+ * evaluates a configuration that is truly feasible (true p99 <= SLO) and within 5% of the
+ * cheapest truly feasible cost. Every observation carries 3% multiplicative log-normal noise
+ * on cost and on p99 (independently, seeded). A run that gets there in no more than `budget`
+ * evaluations succeeds; a failure counts as budget + 1 in the medians and p90s.
+ */
+export interface TunerBenchOptions {
+  seeds: number;
+  /** @default 40 */
+  budget?: number;
+  /** Log-normal sigma of the observation noise. @default 0.03 */
+  noise?: number;
+}
+
+export interface SurfaceRow {
+  model: string;
+  arrivalRatePerS: number;
+  sloMs: number;
+  medianEvals: number;
+  p90Evals: number;
+  failures: number;
+}
+
+interface Truth {
+  space: ConfigSpace;
+  points: SurfacePoint[];
+  target: Set<number>;
+  bestCostUsd: number;
+  sloMs: number;
+}
+
+export function caseTruth(c: SurfaceCase, space = ConfigSpace.fromConfigs(c.points)): Truth {
+  const points = space.configs.map((config) => {
+    const point = c.points.find((p) => p.memoryMb === config.memoryMb && p.batchSize === config.batchSize && p.processes === config.processes);
+    if (!point) throw new RangeError(`Surface ${c.arrivalRatePerS} req/s, ${c.sloMs} ms lacks configuration ${config.memoryMb}/${config.batchSize}/${config.processes}`);
+    return point;
+  });
+  const feasible = points.filter((p) => p.p99Ms <= c.sloMs);
+  if (feasible.length === 0) throw new RangeError(`Surface ${c.arrivalRatePerS} req/s, ${c.sloMs} ms has no feasible configuration`);
+  const bestCostUsd = Math.min(...feasible.map((p) => p.costUsd));
+  const target = new Set(points.flatMap((p, i) => (p.p99Ms <= c.sloMs && p.costUsd <= bestCostUsd * 1.05 ? [i] : [])));
+  return { space, points, target, bestCostUsd, sloMs: c.sloMs };
+}
+
+export interface TuneResult {
+  /** Evaluation (1-based) that first hit the target, undefined if none did within the budget. */
+  firstHit: number | undefined;
+  /** Evaluations done when the stopping rule fired (or the budget ran out). */
+  evaluations: number;
+  /** The optimizer's final incumbent is in the target. */
+  incumbentOk: boolean;
+  /** Evaluations of configurations that truly break the SLO. */
+  infeasibleEvaluations: number;
+}
+
+/** One tuning episode of `bo` against `truth`, until it stops or the budget runs out. */
+export function tuneEpisode(bo: BayesOpt, truth: Truth, noise: Rng, options: { budget: number; sigma: number; arrivalRatePerS: number }): TuneResult {
+  const context = { arrivalRatePerS: options.arrivalRatePerS };
+  let firstHit: number | undefined;
+  let evaluations = 0;
+  let infeasibleEvaluations = 0;
+  while (evaluations < options.budget && !bo.done) {
+    const config = bo.suggest(context);
+    const index = truth.space.indexOf(config);
+    const point = truth.points[index]!;
+    evaluations++;
+    if (point.p99Ms > truth.sloMs) infeasibleEvaluations++;
+    if (firstHit === undefined && truth.target.has(index)) firstHit = evaluations;
+    bo.observe(config, { costUsdPerRequest: point.costUsd * Math.exp(options.sigma * noise.normal()), p99Ms: point.p99Ms * Math.exp(options.sigma * noise.normal()) }, context);
+  }
+  const best = bo.best();
+  return { firstHit, evaluations, incumbentOk: best !== undefined && truth.target.has(truth.space.indexOf(best.config)), infeasibleEvaluations };
+}
+
+function summarize(hits: (number | undefined)[], budget: number): { medianEvals: number; p90Evals: number; failures: number } {
+  const values = hits.map((h) => h ?? budget + 1);
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return { medianEvals: round(quantile(values, 0.5)), p90Evals: round(quantile(values, 0.9)), failures: hits.filter((h) => h === undefined).length };
+}
+
+const noiseSeed = (seed: number) => seed * 7919 + 104_729;
+
+function boRuns(c: SurfaceCase, truth: Truth, options: TunerBenchOptions): TuneResult[] {
+  const runs: TuneResult[] = [];
+  for (let seed = 1; seed <= options.seeds; seed++) {
+    const bo = new BayesOpt({ space: truth.space, sloMs: c.sloMs, seed });
+    runs.push(tuneEpisode(bo, truth, new Rng(noiseSeed(seed)), { budget: options.budget ?? 40, sigma: options.noise ?? 0.03, arrivalRatePerS: c.arrivalRatePerS }));
+  }
+  return runs;
+}
+
+/** The `--surface` contract: one row per case, BO only. */
+export function runSurfaceBench(file: SurfaceFile, options: TunerBenchOptions): { rows: SurfaceRow[] } {
+  const budget = options.budget ?? 40;
+  const rows = file.cases.map((c) => {
+    const runs = boRuns(c, caseTruth(c), options);
+    return { model: c.model, arrivalRatePerS: c.arrivalRatePerS, sloMs: c.sloMs, ...summarize(runs.map((r) => r.firstHit), budget) };
+  });
+  return { rows };
+}
+
+export interface BuiltinRow extends SurfaceRow {
+  configurations: number;
+  withinTarget: number;
+  optimum: string;
+  boStopMedian: number;
+  boIncumbentOk: number;
+  random: { medianEvals: number; p90Evals: number; failures: number };
+  gridFirstHit: number;
+  powerTuning: { defaultListEvals: number; defaultListCostRatio: number; ferryGridEvals: number };
+}
+
+/** AWS Lambda Power Tuning's default powerValues (its SAR template). */
+export const powerTuningDefaultMemoryMb = [128, 256, 512, 1024, 1536, 3008];
+
+function builtinRow(c: SurfaceCase, space: ConfigSpace, options: TunerBenchOptions): BuiltinRow {
+  const budget = options.budget ?? 40;
+  const truth = caseTruth(c, space);
+  const runs = boRuns(c, truth, options);
+  const randomHits = Array.from({ length: options.seeds }, (_, s) => {
+    const order = new Rng(noiseSeed(s + 1) + 1).shuffle(truth.points.map((_, i) => i));
+    const at = order.findIndex((i) => truth.target.has(i)) + 1;
+    return at <= budget ? at : undefined;
+  });
+  const best = truth.points.find((p, i) => truth.target.has(i) && p.costUsd === truth.bestCostUsd)!;
+  const atBest = (memoryMb: number) => truth.points.find((p) => p.memoryMb === memoryMb && p.batchSize === best.batchSize && p.processes === best.processes);
+  const listed = powerTuningDefaultMemoryMb.map(atBest).filter((p): p is SurfacePoint => p !== undefined && p.p99Ms <= c.sloMs);
+  const memories = new Set(truth.points.map((p) => p.memoryMb));
+  return {
+    model: c.model, arrivalRatePerS: c.arrivalRatePerS, sloMs: c.sloMs,
+    ...summarize(runs.map((r) => r.firstHit), budget),
+    configurations: truth.points.length,
+    withinTarget: truth.target.size,
+    optimum: `${best.memoryMb} MB, batch ${best.batchSize}, ${best.processes} proc`,
+    boStopMedian: quantile(runs.map((r) => r.evaluations), 0.5),
+    boIncumbentOk: runs.filter((r) => r.incumbentOk).length,
+    random: summarize(randomHits, budget),
+    gridFirstHit: [...truth.target].reduce((a, b) => Math.min(a, b), Infinity) + 1,
+    powerTuning: {
+      defaultListEvals: powerTuningDefaultMemoryMb.length,
+      defaultListCostRatio: listed.length === 0 ? Infinity : Math.min(...listed.map((p) => p.costUsd)) / truth.bestCostUsd,
+      ferryGridEvals: memories.size,
+    },
+  };
+}
+
+export interface WarmRow {
+  sloMs: number;
+  fromRatePerS: number;
+  toRatePerS: number;
+  cold: { medianEvals: number; p90Evals: number; failures: number };
+  warm: { medianEvals: number; p90Evals: number; failures: number };
+}
+
+export const contextRange: ContextRange = { minRatePerS: 1, maxRatePerS: 200 };
+
+/**
+ * A change of arrival rate: episode 1 at `from` until the optimizer stops, then episode 2 at
+ * `to`, warm (restart keeping history: the GPs, with the rate as an input, start from
+ * episode 1's observations) vs cold (a fresh optimizer, which is what restart without
+ * history amounts to, and saves re-running episode 1).
+ */
+function warmRow(byRate: Map<number, SurfaceCase>, space: ConfigSpace, from: number, to: number, options: TunerBenchOptions): WarmRow {
+  const budget = options.budget ?? 40;
+  const [a, b] = [byRate.get(from)!, byRate.get(to)!];
+  const [first, second] = [caseTruth(a, space), caseTruth(b, space)];
+  const hits = { cold: [] as (number | undefined)[], warm: [] as (number | undefined)[] };
+  const run = { budget, sigma: options.noise ?? 0.03 };
+  for (let seed = 1; seed <= options.seeds; seed++) {
+    const cold = new BayesOpt({ space, sloMs: a.sloMs, seed, context: contextRange });
+    hits.cold.push(tuneEpisode(cold, second, new Rng(noiseSeed(seed)), { ...run, arrivalRatePerS: to }).firstHit);
+    const warm = new BayesOpt({ space, sloMs: a.sloMs, seed, context: contextRange });
+    const noise = new Rng(noiseSeed(seed));
+    tuneEpisode(warm, first, noise, { ...run, arrivalRatePerS: from });
+    warm.restart({ keepHistory: true });
+    hits.warm.push(tuneEpisode(warm, second, noise, { ...run, arrivalRatePerS: to }).firstHit);
+  }
+  return { sloMs: a.sloMs, fromRatePerS: from, toRatePerS: to, cold: summarize(hits.cold, budget), warm: summarize(hits.warm, budget) };
+}
+
+export const rateChanges: ReadonlyArray<[number, number]> = [[20, 50], [50, 20], [5, 100]];
+
+export function runBuiltinBench(options: TunerBenchOptions, log: (line: string) => void = () => undefined): { rows: BuiltinRow[]; warmStart: WarmRow[] } {
+  const space = new ConfigSpace();
+  const file = buildSurfaces(loadProfile(), space);
+  const rows = file.cases.map((c) => {
+    log(`tuner bench: ${c.arrivalRatePerS} req/s, SLO ${c.sloMs} ms`);
+    return builtinRow(c, space, options);
+  });
+  const warmStart: WarmRow[] = [];
+  for (const slo of [...new Set(file.cases.map((c) => c.sloMs))]) {
+    const byRate = new Map(file.cases.filter((c) => c.sloMs === slo).map((c) => [c.arrivalRatePerS, c]));
+    for (const [from, to] of rateChanges) {
+      log(`tuner bench: warm start ${from} -> ${to} req/s, SLO ${slo} ms`);
+      if (byRate.has(from) && byRate.has(to)) warmStart.push(warmRow(byRate, space, from, to, options));
+    }
+  }
+  return { rows, warmStart };
+}
+
+const evals = (value: number, budget: number) => (value > budget ? `>${budget}` : String(value));
+
+function printBuiltin(result: { rows: BuiltinRow[]; warmStart: WarmRow[] }, options: TunerBenchOptions, seconds: number): void {
+  const budget = options.budget ?? 40;
+  const e = (v: number) => evals(v, budget);
+  console.log(`\nferry bench tuner: evaluations until a truly feasible configuration within 5% of the optimum is evaluated`);
+  console.log(`(median / p90 over ${options.seeds} seeds, 3% log-normal noise on every observation, failure = not within ${budget}; ${seconds.toFixed(1)} s)\n`);
+  console.log('BO and random: median / p90 evaluations, and failures. BO stops: median evaluations when its stopping rule fired, and in how many runs its final');
+  console.log('incumbent was within 5%. Grid: position of the first hit walking memory, batch, processes in ascending order / evaluations to KNOW the optimum');
+  console.log('(all). Power Tuning: memory only, batch and processes fixed at the optimum\'s; its list\'s best vs the optimum.\n');
+  console.log('| req/s | SLO ms | configs (within 5%) | optimum | BO | BO fails | BO stops (incumbent ok) | random | random fails | grid: first hit / to know | Power Tuning |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of result.rows) {
+    const pt = r.powerTuning;
+    const ratio = Number.isFinite(pt.defaultListCostRatio) ? `${pt.defaultListCostRatio.toFixed(2)}x optimum` : 'none feasible';
+    console.log(
+      `| ${r.arrivalRatePerS} | ${r.sloMs} | ${r.configurations} (${r.withinTarget}) | ${r.optimum} | ${e(r.medianEvals)} / ${e(r.p90Evals)} | ${r.failures} | ` +
+        `${r.boStopMedian} (${r.boIncumbentOk}/${options.seeds}) | ${e(r.random.medianEvals)} / ${e(r.random.p90Evals)} | ${r.random.failures} | ` +
+        `${r.gridFirstHit} / ${r.configurations} | default list (${powerTuningDefaultMemoryMb.join(', ')}): ${pt.defaultListEvals} evals, ${ratio}; ferry's memory grid: ${pt.ferryGridEvals} evals |`,
+    );
+  }
+  console.log(`\nWarm start vs cold restart after a change of arrival rate (rate as a 4th GP input, ${contextRange.minRatePerS}..${contextRange.maxRatePerS} req/s, log scale); evaluations in the new episode\n`);
+  console.log('| SLO ms | rate change | cold restart: median / p90 | cold fails | warm start: median / p90 | warm fails |');
+  console.log('|---|---|---|---|---|---|');
+  for (const w of result.warmStart) {
+    console.log(`| ${w.sloMs} | ${w.fromRatePerS} -> ${w.toRatePerS} | ${e(w.cold.medianEvals)} / ${e(w.cold.p90Evals)} | ${w.cold.failures} | ${e(w.warm.medianEvals)} / ${e(w.warm.p90Evals)} | ${w.warm.failures} |`);
+  }
+}
+
+interface TunerFlags {
+  surface?: string;
+  writeSurface?: string;
+  seeds: number;
+  json?: boolean;
+}
+
+export function registerTunerBench(bench: Command): void {
+  bench
+    .command('tuner')
+    .description('sample efficiency of the Bayesian tuner vs random search, grid and Power Tuning on cost surfaces')
+    .option('--surface <file>', 'surfaces JSON { cases: [ { model, arrivalRatePerS, sloMs, points: [ { memoryMb, batchSize, processes, costUsd, p99Ms } ] } ] }')
+    .option('--seeds <n>', 'seeds per case', integerOption('--seeds', 1, 1000), 20)
+    .option('--write-surface <file>', 'write the built-in surfaces (from profiles/mobilenetv2.json) in the --surface format and exit')
+    .option('--json', 'print JSON')
+    .action((flags: TunerFlags) => {
+      if (flags.writeSurface) {
+        writeFileSync(flags.writeSurface, `${JSON.stringify(buildSurfaces(loadProfile(), new ConfigSpace()), null, 2)}\n`);
+        console.error(`ferry bench tuner: wrote the built-in surfaces to ${flags.writeSurface}`);
+        return;
+      }
+      const options = { seeds: flags.seeds };
+      const started = performance.now();
+      if (flags.surface) {
+        const result = runSurfaceBench(parseSurfaceFile(readFileSync(flags.surface, 'utf8')), options);
+        if (flags.json) return console.log(JSON.stringify(result, null, 2));
+        console.log('| model | req/s | SLO ms | median evals | p90 evals | failures |\n|---|---|---|---|---|---|');
+        for (const r of result.rows) console.log(`| ${r.model} | ${r.arrivalRatePerS} | ${r.sloMs} | ${r.medianEvals} | ${r.p90Evals} | ${r.failures} |`);
+        return;
+      }
+      const result = runBuiltinBench(options, (line) => console.error(line));
+      if (flags.json) return console.log(JSON.stringify(result, null, 2));
+      printBuiltin(result, options, (performance.now() - started) / 1000);
+    });
+}

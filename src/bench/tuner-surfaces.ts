@@ -1,0 +1,226 @@
+import { readFileSync } from 'node:fs';
+import { billedDurationMs, invocationCostUsd } from '../core/billing.js';
+import { FerryError } from '../core/errors.js';
+import type { Config, ConfigSpace } from '../core/config-space.js';
+import { vcpusForMemory } from '../core/pricing.js';
+
+/**
+ * True (noise-free) cost and p99 of every configuration, modelled from a measured profile
+ * (`ferry profile --json`, e.g. profiles/mobilenetv2.json: batch 1..32 x processes 1,2,4 x
+ * vCPU share 0.25..2 on a 2-core machine; rows with threadsPerProcess = 1 only).
+ *
+ * Assumptions, all stated here:
+ * 1. vCPU share = memoryMb / 1769, capped at 6 (pricing.ts).
+ * 2. Batch service time (p50 and p99 separately) at a measured (processes, share) is
+ *    interpolated log-log linearly between measured batch sizes, and extrapolated from the
+ *    last two beyond them (32 -> 48, 64).
+ * 3. Between measured shares it is interpolated linearly in 1/share (CPU-bound work takes
+ *    time inversely proportional to the CPU share), extrapolated likewise below 0.25.
+ * 4. Processes at shares <= 2 (measured): the measured rows for 1, 2 and 4 processes, linear
+ *    in between (3), the 4-process row above 4 (more processes than cores only time-slice).
+ * 5. Shares above 2 (not measurable on a 2-core machine): start from the 2-vCPU row with
+ *    min(processes, 2) processes, and scale throughput by the extra parallelism that more
+ *    cores give, min(w, share) / min(w, 2), where w = min(processes, batch) is the number of
+ *    workers with items. One process (one ONNX thread) gains nothing from extra cores.
+ *    Fixed per-invocation overheads are assumed to scale too (they are a few ms).
+ * 6. Batching (ferry's gateway, src/core/batching-policy.ts): a batch is sent when full, or
+ *    when waiting longer would make its oldest request miss the SLO, planning with the p99
+ *    service time of the batch it would send and keeping 10% of the SLO as a margin. So
+ *    the dispatched batch is b_eff = min(b, b*), where b* fills the planned budget:
+ *    (b* - 1) / rate + p99 service(b*) = 0.9 SLO (b_eff = 1 if even one request cannot).
+ *    Cost per request = cost of one invocation of b_eff billed for its p50 service time
+ *    (billing.ts, x86_64), divided by b_eff.
+ *    p99 = max((b_eff - 1) / rate + p99 service(b_eff), p99 service(b)): Poisson bursts fill
+ *    a batch of the configured size b now and then, so a b whose own service time breaks
+ *    the SLO is infeasible even if typical batches are smaller.
+ * 7. Capacity: at most `maxInstances` concurrent instances, each serving b_eff requests per
+ *    p50 service time. A configuration below the arrival rate is overloaded: measured over a
+ *    60 s window its queue grows without bound, and its p99 gains 0.99 * 60 s * (rate /
+ *    capacity - 1) (the wait of a request near the window's end). Cold starts are ignored.
+ */
+export interface ProfileRow {
+  batch: number;
+  processes: number;
+  threadsPerProcess: number;
+  vcpus: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface Profile {
+  model: string;
+  rows: ProfileRow[];
+}
+
+export interface SurfacePoint {
+  memoryMb: number;
+  batchSize: number;
+  processes: number;
+  costUsd: number;
+  p99Ms: number;
+}
+
+export interface SurfaceCase {
+  model: string;
+  arrivalRatePerS: number;
+  sloMs: number;
+  points: SurfacePoint[];
+}
+
+export interface SurfaceFile {
+  cases: SurfaceCase[];
+}
+
+export const defaultProfileUrl = new URL('../../profiles/mobilenetv2.json', import.meta.url);
+
+export function loadProfile(path: string | URL = defaultProfileUrl): Profile {
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Profile;
+  return { model: parsed.model, rows: parsed.rows.filter((r) => r.threadsPerProcess === 1) };
+}
+
+interface Latency {
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Piecewise-linear interpolation of y over x (sorted), extrapolating the end segments. */
+function interpolate(xs: number[], ys: number[], x: number): number {
+  if (xs.length === 1) return ys[0]!;
+  let i = 0;
+  while (i < xs.length - 2 && x > xs[i + 1]!) i++;
+  const t = (x - xs[i]!) / (xs[i + 1]! - xs[i]!);
+  return ys[i]! + t * (ys[i + 1]! - ys[i]!);
+}
+
+const distinct = (values: number[]) => [...new Set(values)].sort((a, b) => a - b);
+
+/** Batch service time of any (batch, processes, share), from a profile's measured rows. */
+export class ServiceModel {
+  private readonly shares: number[];
+  private readonly processCounts: number[];
+
+  constructor(private readonly rows: ProfileRow[]) {
+    if (rows.length === 0) throw new RangeError('Expected profile rows with threadsPerProcess = 1');
+    this.shares = distinct(rows.map((r) => r.vcpus));
+    this.processCounts = distinct(rows.map((r) => r.processes));
+  }
+
+  /** Assumption 2: log-log over batch at a measured (processes, share). */
+  private measured(batch: number, processes: number, share: number): Latency {
+    const rows = this.rows.filter((r) => r.processes === processes && r.vcpus === share).sort((a, b) => a.batch - b.batch);
+    if (rows.length === 0) throw new RangeError(`Profile has no rows for ${processes} processes at ${share} vCPUs`);
+    const xs = rows.map((r) => Math.log(r.batch));
+    const at = (key: 'p50Ms' | 'p99Ms') => Math.exp(interpolate(xs, rows.map((r) => Math.log(r[key])), Math.log(batch)));
+    return { p50Ms: at('p50Ms'), p99Ms: at('p99Ms') };
+  }
+
+  /** Assumption 3: linear in 1/share between measured shares. */
+  private atShare(batch: number, processes: number, share: number): Latency {
+    const xs = this.shares.map((s) => 1 / s).reverse();
+    const values = this.shares.map((s) => this.measured(batch, processes, s)).reverse();
+    const at = (key: keyof Latency) => interpolate(xs, values.map((v) => v[key]), 1 / share);
+    return { p50Ms: at('p50Ms'), p99Ms: at('p99Ms') };
+  }
+
+  /** Assumption 4: measured process counts, linear in between, the largest above. */
+  private atProcesses(batch: number, processes: number, share: number): Latency {
+    const counts = this.processCounts;
+    const p = Math.min(processes, counts[counts.length - 1]!);
+    const upper = counts.find((c) => c >= p)!;
+    const lower = [...counts].reverse().find((c) => c <= p)!;
+    const a = this.atShare(batch, lower, share);
+    if (upper === lower) return a;
+    const b = this.atShare(batch, upper, share);
+    const t = (p - lower) / (upper - lower);
+    return { p50Ms: a.p50Ms + t * (b.p50Ms - a.p50Ms), p99Ms: a.p99Ms + t * (b.p99Ms - a.p99Ms) };
+  }
+
+  serviceMs(batch: number, processes: number, share: number): Latency {
+    const maxShare = this.shares[this.shares.length - 1]!;
+    if (share <= maxShare) return this.atProcesses(batch, processes, share);
+    // Assumption 5: beyond the measured cores, throughput scales with usable parallelism.
+    const base = this.atProcesses(batch, Math.min(processes, maxShare), maxShare);
+    const workers = Math.min(processes, batch);
+    const speedup = Math.min(workers, share) / Math.min(workers, maxShare);
+    return { p50Ms: base.p50Ms / speedup, p99Ms: base.p99Ms / speedup };
+  }
+}
+
+export interface SurfaceOptions {
+  arrivalRatePerS: number;
+  sloMs: number;
+  /** @default 10 */
+  maxInstances?: number;
+  /** Fraction of the SLO the gateway keeps free when capping the wait. @default 0.1 */
+  safetyMargin?: number;
+}
+
+/** Assumptions 6 and 7: one configuration's true cost per request and p99. */
+export function surfacePoint(model: ServiceModel, config: Config, options: SurfaceOptions): SurfacePoint {
+  const rate = options.arrivalRatePerS;
+  const share = vcpusForMemory(config.memoryMb);
+  const budgetMs = (1 - (options.safetyMargin ?? 0.1)) * options.sloMs;
+  const planned = (n: number) => ((n - 1) / rate) * 1000 + model.serviceMs(n, config.processes, share).p99Ms;
+  let effectiveBatch = config.batchSize;
+  if (planned(config.batchSize) > budgetMs) {
+    // Bisection for b* in [1, b] (planned time grows with the batch).
+    let [low, high] = [1, config.batchSize];
+    if (planned(1) > budgetMs) high = 1;
+    for (let i = 0; i < 40 && high - low > 1e-3; i++) {
+      const mid = (low + high) / 2;
+      if (planned(mid) <= budgetMs) low = mid;
+      else high = mid;
+    }
+    effectiveBatch = low;
+  }
+  const dispatched = model.serviceMs(effectiveBatch, config.processes, share);
+  const full = model.serviceMs(config.batchSize, config.processes, share);
+  const costUsd = invocationCostUsd(billedDurationMs(dispatched.p50Ms), config.memoryMb) / effectiveBatch;
+  const capacityPerS = ((options.maxInstances ?? 10) * effectiveBatch) / (dispatched.p50Ms / 1000);
+  const overloadMs = rate > capacityPerS ? 0.99 * 60_000 * (rate / capacityPerS - 1) : 0;
+  const p99Ms = Math.max(((effectiveBatch - 1) / rate) * 1000 + dispatched.p99Ms, full.p99Ms) + overloadMs;
+  return { ...config, costUsd, p99Ms };
+}
+
+export function buildSurface(profile: Profile, space: ConfigSpace, options: SurfaceOptions): SurfaceCase {
+  const model = new ServiceModel(profile.rows);
+  return {
+    model: profile.model,
+    arrivalRatePerS: options.arrivalRatePerS,
+    sloMs: options.sloMs,
+    points: space.configs.map((c) => surfacePoint(model, c, options)),
+  };
+}
+
+export const defaultRates: readonly number[] = [5, 20, 50, 100];
+export const defaultSlos: readonly number[] = [200, 500, 1000];
+
+export function buildSurfaces(profile: Profile, space: ConfigSpace, rates = defaultRates, slos = defaultSlos): SurfaceFile {
+  return { cases: rates.flatMap((arrivalRatePerS) => slos.map((sloMs) => buildSurface(profile, space, { arrivalRatePerS, sloMs }))) };
+}
+
+/** Reads a surface file (it comes from outside, so its shape is checked). */
+export function parseSurfaceFile(text: string, name = 'the surface file'): SurfaceFile {
+  const fail = (what: string): never => {
+    throw new FerryError('INVALID_ARGUMENT', `Expected ${name} to ${what}`);
+  };
+  let parsed: SurfaceFile;
+  try {
+    parsed = JSON.parse(text) as SurfaceFile;
+  } catch (error) {
+    return fail(`be JSON (${(error as Error).message})`);
+  }
+  const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+  if (!parsed || !Array.isArray(parsed.cases) || parsed.cases.length === 0) fail('hold { "cases": [ ... ] } with at least one case');
+  for (const c of parsed.cases) {
+    if (!c || !ok(c.arrivalRatePerS) || !ok(c.sloMs) || !Array.isArray(c.points) || c.points.length === 0) {
+      fail('give every case a positive arrivalRatePerS and sloMs and a non-empty points list');
+    }
+    if (c.points.some((p) => !p || ![p.memoryMb, p.batchSize, p.processes, p.costUsd, p.p99Ms].every(ok))) {
+      fail(`give every point of case ${c.arrivalRatePerS} req/s, ${c.sloMs} ms positive memoryMb, batchSize, processes, costUsd and p99Ms`);
+    }
+    if (!c.points.some((p) => p.p99Ms <= c.sloMs)) fail(`have a feasible point (p99Ms <= sloMs) in case ${c.arrivalRatePerS} req/s, ${c.sloMs} ms`);
+    c.model = typeof c.model === 'string' ? c.model : 'unknown';
+  }
+  return parsed;
+}

@@ -1,0 +1,162 @@
+import { lambdaLimits, vcpusForMemory } from './pricing.js';
+
+/** One deployment configuration the tuner chooses between. */
+export interface Config {
+  memoryMb: number;
+  batchSize: number;
+  processes: number;
+}
+
+/**
+ * Lambda's memory sizes worth trying: powers of two and the points where the CPU share
+ * crosses whole vCPUs (1769 = 1 vCPU, 3538 = 2, 5307 = 3, 7076 = 4), plus 3008 (the old
+ * maximum, still a common default) and the 10,240 MB ceiling.
+ */
+export const defaultMemoryMb: readonly number[] = [512, 768, 1024, 1536, 1769, 2048, 3008, 3538, 4096, 5307, 6144, 7076, 8192, 10240];
+export const defaultBatchSizes: readonly number[] = [1, 2, 4, 8, 12, 16, 24, 32, 48, 64];
+export const defaultMaxProcesses = 6;
+
+/**
+ * The most worker processes worth running at `memoryMb`: max(1, ceil(memoryMb / 1769)),
+ * at most `cap`. A process per started vCPU keeps every share busy (the last one partly);
+ * one more has no CPU of its own, so it only time-slices with the others and adds a model
+ * copy's memory (the profile shows 4 processes on 1 vCPU slower than 1).
+ */
+export function maxProcessesFor(memoryMb: number, cap = defaultMaxProcesses): number {
+  return Math.max(1, Math.min(cap, Math.ceil(memoryMb / lambdaLimits.mbPerVcpu)));
+}
+
+export interface ConfigSpaceOptions {
+  memoryMb?: readonly number[];
+  batchSizes?: readonly number[];
+  /** Processes 1..maxProcesses, further limited per memory size by maxProcessesFor. @default 6 */
+  maxProcesses?: number;
+}
+
+/** A range of arrival rates for the contextual (4-input) encoding. */
+export interface ContextRange {
+  minRatePerS: number;
+  maxRatePerS: number;
+}
+
+function logUnit(value: number, min: number, max: number): number {
+  if (max <= min) return 0;
+  const t = (Math.log(value) - Math.log(min)) / (Math.log(max) - Math.log(min));
+  return Math.min(1, Math.max(0, t));
+}
+
+/** A configuration's identity as text, e.g. "1769/16/1". */
+export function configKey(config: Config): string {
+  return `${config.memoryMb}/${config.batchSize}/${config.processes}`;
+}
+
+/**
+ * The discrete tuning space and its encoding as GP inputs in [0, 1]^3 (or [0, 1]^4 with
+ * the arrival rate as context):
+ * - memory on a log scale: its effects are ratios (CPU share, and so service time, scale
+ *   with memory; price is linear in it), and the grid is roughly geometric, so log spacing
+ *   makes neighbours about equally far apart, as a stationary kernel assumes;
+ * - batch size on a log scale for the same reasons: per-request cost amortizes as 1/b,
+ *   batch service time grows about linearly in b and the fill wait as (b - 1) / rate, all
+ *   multiplicative, and the grid (1..64) is geometric;
+ * - processes as processes per vCPU of the share, p / (memoryMb / 1769), on a log scale:
+ *   what matters is how the paid CPU is used. One single-threaded process cannot use more
+ *   than one vCPU (ratio < 1 wastes the rest), more processes than vCPUs only time-slice
+ *   (ratio > 1), and 1 process at 1769 MB, 2 at 3538 MB and 6 at 10,240 MB all sit at
+ *   about 1, so the configurations that use their share well lie on one smooth sheet over
+ *   (memory, batch) instead of a staircase of process counts. (Measured on the MobileNetV2
+ *   surfaces: fewer evaluations to the optimum than processes on a linear 1..6 scale.)
+ * - the arrival rate (contextual spaces only) on a log scale within its range, clamped.
+ */
+export class ConfigSpace {
+  readonly configs: readonly Config[];
+  readonly dimensions: number;
+  private readonly index = new Map<string, number>();
+  private readonly memoryRange: [number, number];
+  private readonly batchRange: [number, number];
+  /** The most processes the space offers at each memory size. */
+  private readonly processCap = new Map<number, number>();
+  private readonly ratioRange: [number, number];
+  /** Distinct memory sizes and batch sizes, ascending. */
+  readonly memorySizes: readonly number[];
+  readonly batchSizes: readonly number[];
+
+  constructor(
+    options: ConfigSpaceOptions | { configs: readonly Config[] } = {},
+    readonly contextRange?: ContextRange,
+  ) {
+    let configs: Config[];
+    if ('configs' in options) {
+      configs = options.configs.map((c) => ({ memoryMb: c.memoryMb, batchSize: c.batchSize, processes: c.processes }));
+    } else {
+      const memory = options.memoryMb ?? defaultMemoryMb;
+      const batches = options.batchSizes ?? defaultBatchSizes;
+      const cap = options.maxProcesses ?? defaultMaxProcesses;
+      configs = [];
+      for (const memoryMb of memory) {
+        for (const batchSize of batches) {
+          for (let processes = 1; processes <= maxProcessesFor(memoryMb, cap); processes++) configs.push({ memoryMb, batchSize, processes });
+        }
+      }
+    }
+    for (const c of configs) {
+      if (!(c.memoryMb > 0 && c.batchSize >= 1 && c.processes >= 1)) throw new RangeError(`Expected a positive configuration, got ${configKey(c)}`);
+      if (this.index.has(configKey(c))) throw new RangeError(`Duplicate configuration ${configKey(c)}`);
+      this.index.set(configKey(c), this.index.size);
+    }
+    if (configs.length === 0) throw new RangeError('Expected at least one configuration');
+    if (contextRange && !(contextRange.minRatePerS > 0 && contextRange.maxRatePerS > contextRange.minRatePerS)) {
+      throw new RangeError(`Expected 0 < minRatePerS < maxRatePerS, got ${contextRange.minRatePerS}..${contextRange.maxRatePerS}`);
+    }
+    this.configs = configs;
+    this.dimensions = contextRange ? 4 : 3;
+    const range = (values: number[]): [number, number] => [Math.min(...values), Math.max(...values)];
+    this.memoryRange = range(configs.map((c) => c.memoryMb));
+    this.batchRange = range(configs.map((c) => c.batchSize));
+    for (const c of configs) this.processCap.set(c.memoryMb, Math.max(c.processes, this.processCap.get(c.memoryMb) ?? 1));
+    this.ratioRange = range(configs.map((c) => c.processes / vcpusForMemory(c.memoryMb)));
+    this.memorySizes = [...new Set(configs.map((c) => c.memoryMb))].sort((a, b) => a - b);
+    this.batchSizes = [...new Set(configs.map((c) => c.batchSize))].sort((a, b) => a - b);
+  }
+
+  /** The space made of exactly these configurations (e.g. those of a measured surface). */
+  static fromConfigs(configs: readonly Config[]): ConfigSpace {
+    return new ConfigSpace({ configs });
+  }
+
+  /** The same configurations, encoded with the arrival rate as a 4th input. */
+  contextual(range: ContextRange): ConfigSpace {
+    return new ConfigSpace({ configs: this.configs }, range);
+  }
+
+  get size(): number {
+    return this.configs.length;
+  }
+
+  indexOf(config: Config): number {
+    return this.index.get(configKey(config)) ?? -1;
+  }
+
+  has(config: Config): boolean {
+    return this.index.has(configKey(config));
+  }
+
+  /** The most processes the space offers at `memoryMb` (`fallback` for a size not in it). */
+  maxProcessesAt(memoryMb: number, fallback = 1): number {
+    return this.processCap.get(memoryMb) ?? fallback;
+  }
+
+  /** GP input in [0, 1]^dimensions; a contextual space needs the arrival rate. */
+  encode(config: Config, arrivalRatePerS?: number): number[] {
+    const x = [
+      logUnit(config.memoryMb, ...this.memoryRange),
+      logUnit(config.batchSize, ...this.batchRange),
+      logUnit(config.processes / vcpusForMemory(config.memoryMb), ...this.ratioRange),
+    ];
+    if (!this.contextRange) return x;
+    if (!(arrivalRatePerS !== undefined && arrivalRatePerS > 0)) {
+      throw new RangeError(`Expected a positive arrival rate for a contextual space, got ${String(arrivalRatePerS)}`);
+    }
+    return [...x, logUnit(arrivalRatePerS, this.contextRange.minRatePerS, this.contextRange.maxRatePerS)];
+  }
+}

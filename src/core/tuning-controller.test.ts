@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { BayesOpt } from './bayes-opt.js';
+import { createChangePointDetector } from './change-point/detectors.js';
+import { ConfigSpace, type Config } from './config-space.js';
+import { Rng } from './random.js';
+import { TuningController, type TuningEvent } from './tuning-controller.js';
+import { VirtualClock } from './virtual-clock.js';
+
+/**
+ * A synthetic service for the controller to tune, on a virtual clock: per-request latency
+ * grows with the batch and shrinks with CPU (memory) and processes; cost per request is
+ * memory x service time / batch. Not a model of MobileNetV2 (the simulator and the tuner
+ * benchmark use the measured profile); just enough structure for a real optimum.
+ */
+function serve(config: Config, rng: Rng): { latencyMs: number; costUsd: number } {
+  const vcpus = Math.min(6, config.memoryMb / 1769);
+  const parallel = Math.min(config.processes, Math.max(1, vcpus));
+  const serviceMs = (20 + (12 * config.batchSize) / parallel) / Math.min(1, vcpus);
+  const latencyMs = serviceMs * (1 + 0.05 * rng.normal()) + 5 * config.batchSize;
+  const costUsd = ((serviceMs / 1000) * (config.memoryMb / 1024) * 0.0000166667 + 0.0000002) / config.batchSize;
+  return { latencyMs, costUsd };
+}
+
+describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
+  it('tunes, explains every decision, and starts a new episode after a step in the arrival rate', async () => {
+    const clock = new VirtualClock();
+    const rng = new Rng(7);
+    const tuner = new BayesOpt({ space: new ConfigSpace(), sloMs: 300, seed: 3, context: { minRatePerS: 1, maxRatePerS: 200 } });
+    const events: TuningEvent[] = [];
+    let config: Config = { memoryMb: 1769, batchSize: 1, processes: 1 };
+    const controller = new TuningController(
+      clock, tuner, createChangePointDetector('bocpd', {}), config,
+      async (next) => {
+        config = next;
+      },
+      (event) => events.push(event),
+      { sloMs: 300, minRequests: 200, minWindowMs: 20_000 },
+    );
+    const stepAtS = 1200;
+    for (let second = 0; second < 2400; second++) {
+      const rate = second < stepAtS ? 20 : 80;
+      controller.recordArrivals(rate);
+      for (let i = 0; i < rate; i++) {
+        const { latencyMs, costUsd } = serve(config, rng);
+        controller.recordAnswer(clock.nowMs(), latencyMs, true);
+        controller.recordCost(costUsd);
+      }
+      clock.advance(1000);
+      await Promise.resolve();
+    }
+    controller.stop();
+
+    const evaluated = events.filter((e) => e.kind === 'evaluated');
+    const applied = events.filter((e) => e.kind === 'applied');
+    const changes = events.filter((e) => e.kind === 'change-point');
+    expect(evaluated.length).toBeGreaterThanOrEqual(20);
+    expect(applied.length).toBeGreaterThan(3);
+    for (const event of applied) expect(event.reason.length).toBeGreaterThan(0);
+    // One re-tuning episode, started soon after the step (the trigger needs ~10 s of evidence).
+    expect(changes).toHaveLength(1);
+    expect(changes[0]!.atMs / 1000).toBeGreaterThan(stepAtS);
+    expect(changes[0]!.atMs / 1000).toBeLessThan(stepAtS + 30);
+    // Windows before the step saw ~20 req/s, after it ~80.
+    const before = evaluated.filter((e) => e.atMs < stepAtS * 1000);
+    const after = evaluated.filter((e) => e.atMs > changes[0]!.atMs);
+    expect(before.at(-1)!.context.arrivalRatePerS).toBeCloseTo(20, 0);
+    expect(after.at(-1)!.context.arrivalRatePerS).toBeCloseTo(80, 0);
+    // What it settled on beats where it started, and meets the SLO.
+    const start = serve({ memoryMb: 1769, batchSize: 1, processes: 1 }, new Rng(1));
+    const last = after.at(-1)!;
+    expect(last.evaluation.costUsdPerRequest).toBeLessThan(start.costUsd);
+    expect(last.evaluation.p99Ms).toBeLessThanOrEqual(300);
+  });
+
+  it('resumes from logged evaluations instead of relearning', () => {
+    const tuner = new BayesOpt({ space: new ConfigSpace(), sloMs: 300, seed: 3 });
+    const controller = new TuningController(
+      new VirtualClock(), tuner, createChangePointDetector('cusum'), { memoryMb: 1769, batchSize: 1, processes: 1 },
+      async () => undefined, () => undefined, { sloMs: 300 },
+    );
+    const logged: TuningEvent[] = [1, 2, 4].map((batchSize, i) => ({
+      kind: 'evaluated', atMs: i, config: { memoryMb: 1769, batchSize, processes: 1 }, context: { arrivalRatePerS: 20 },
+      evaluation: { costUsdPerRequest: 1e-6 / batchSize, p99Ms: 100 + 20 * batchSize }, requests: 200, sloAttainment: 1,
+    }));
+    controller.restore(logged);
+    controller.stop();
+    expect(tuner.evaluations).toBe(3);
+    expect(tuner.best()?.config.batchSize).toBe(4);
+  });
+});

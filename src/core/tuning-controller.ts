@@ -1,0 +1,177 @@
+import type { TunerObservation as Evaluation, TuningContext } from './bayes-opt.js';
+import type { ChangePointDetector } from './change-point/detector.js';
+import type { Clock, TimerId } from './clock.js';
+import type { Config as TuningConfig } from './config-space.js';
+import { quantile } from './stats.js';
+
+export type { TuningConfig };
+
+/** What the controller needs of an optimizer: BayesOpt (src/core/bayes-opt.ts) is one. */
+export interface Tuner {
+  suggest(context: TuningContext): TuningConfig & { reason: string };
+  observe(config: TuningConfig, evaluation: Evaluation, context: TuningContext): void;
+  /** A new tuning episode; `keepHistory` warm-starts it from what earlier episodes learnt. */
+  restart(options: { keepHistory: boolean }): void;
+}
+
+export type TuningEvent =
+  | { kind: 'evaluated'; atMs: number; config: TuningConfig; context: TuningContext; evaluation: Evaluation; requests: number; sloAttainment: number }
+  | { kind: 'applied'; atMs: number; config: TuningConfig; reason: string }
+  | { kind: 'change-point'; atMs: number; arrivalRatePerS: number; reason: string };
+
+export interface ControllerOptions {
+  sloMs: number;
+  /**
+   * Requests answered before a configuration's window closes. A p99 needs enough tail:
+   * with 200 requests the p99 is interpolated between the 2nd and 3rd slowest, which is
+   * as few as one can honestly call a p99. @default 200
+   */
+  minRequests?: number;
+  /** A window is at least this long, so that cold starts and batching settle. @default 20000 */
+  minWindowMs?: number;
+  /** A window closes after this even with few requests (light traffic). @default 120000 */
+  maxWindowMs?: number;
+  /** Width of one arrival-count interval for the detector. @default 1000 */
+  intervalMs?: number;
+  /** Warm-start new episodes from earlier ones. @default true */
+  warmStart?: boolean;
+}
+
+/**
+ * Online tuning for one model: observes each configuration over a window of live traffic,
+ * feeds (config, arrival rate) -> (cost per request, p99) to the optimizer, applies the
+ * next configuration, and starts a new tuning episode when the arrival rate shifts.
+ * Pure: time comes from the injected clock, effects go out through `apply` and `emit`.
+ */
+export class TuningController {
+  private windowStartMs: number;
+  private latenciesMs: number[] = [];
+  private costUsd = 0;
+  private arrivals = 0;
+  private intervalArrivals = 0;
+  private intervalTimer: TimerId;
+  private current: TuningConfig;
+  private applying = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly tuner: Tuner,
+    private readonly detector: ChangePointDetector,
+    initial: TuningConfig,
+    private readonly apply: (config: TuningConfig) => Promise<void>,
+    private readonly emit: (event: TuningEvent) => void,
+    private readonly options: ControllerOptions,
+  ) {
+    this.current = initial;
+    this.windowStartMs = clock.nowMs();
+    this.intervalTimer = this.armInterval();
+  }
+
+  get config(): TuningConfig {
+    return this.current;
+  }
+
+  /** Replays earlier evaluations (from the tuning log) so a restart resumes, not relearns. */
+  restore(events: readonly TuningEvent[]): void {
+    for (const event of events) {
+      if (event.kind === 'evaluated') this.tuner.observe(event.config, event.evaluation, event.context);
+    }
+  }
+
+  recordArrivals(count: number): void {
+    this.arrivals += count;
+    this.intervalArrivals += count;
+  }
+
+  /**
+   * One request answered: when it arrived, its latency (arrival to answer), and whether it
+   * succeeded. A request counts for the configuration in force when it arrived: one that
+   * arrived before this window began (say, queued behind a slow configuration) is left out.
+   */
+  recordAnswer(arrivalMs: number, latencyMs: number, ok: boolean): void {
+    if (this.applying || arrivalMs < this.windowStartMs) return;
+    // A failed request counts as missing the SLO: it did not get an answer in time.
+    this.latenciesMs.push(ok ? latencyMs : Number.POSITIVE_INFINITY);
+    this.maybeCloseWindow();
+  }
+
+  recordCost(costUsd: number): void {
+    if (!this.applying) this.costUsd += costUsd;
+  }
+
+  stop(): void {
+    this.clock.cancel(this.intervalTimer);
+  }
+
+  private armInterval(): TimerId {
+    return this.clock.setTimer(this.options.intervalMs ?? 1000, () => {
+      const count = this.intervalArrivals;
+      this.intervalArrivals = 0;
+      if (this.detector.update(count).changed) this.onChangePoint();
+      this.maybeCloseWindow();
+      this.intervalTimer = this.armInterval();
+    });
+  }
+
+  private onChangePoint(): void {
+    const rate = this.rateSinceWindowStart();
+    const warm = this.options.warmStart ?? true;
+    this.tuner.restart({ keepHistory: warm });
+    this.emit({
+      kind: 'change-point', atMs: this.clock.nowMs(), arrivalRatePerS: rate,
+      reason: `arrival rate shifted (now ${rate.toFixed(1)} req/s): new tuning episode, ${warm ? 'warm-started from earlier episodes' : 'cold'}`,
+    });
+    // The window in progress mixes two regimes: start a clean one.
+    this.resetWindow();
+  }
+
+  private maybeCloseWindow(): void {
+    const elapsedMs = this.clock.nowMs() - this.windowStartMs;
+    const enough = this.latenciesMs.length >= (this.options.minRequests ?? 200) && elapsedMs >= (this.options.minWindowMs ?? 20_000);
+    const tooLong = elapsedMs >= (this.options.maxWindowMs ?? 120_000) && this.latenciesMs.length > 0;
+    if (!this.applying && (enough || tooLong)) this.closeWindow();
+  }
+
+  private closeWindow(): void {
+    const context = { arrivalRatePerS: this.rateSinceWindowStart() };
+    const requests = this.latenciesMs.length;
+    const evaluation = {
+      costUsdPerRequest: this.costUsd / requests,
+      p99Ms: quantile(this.latenciesMs, 0.99),
+    };
+    const sloAttainment = this.latenciesMs.filter((ms) => ms <= this.options.sloMs).length / requests;
+    this.tuner.observe(this.current, evaluation, context);
+    this.emit({ kind: 'evaluated', atMs: this.clock.nowMs(), config: this.current, context, evaluation, requests, sloAttainment });
+    const next = this.tuner.suggest(context);
+    const { reason, ...config } = next;
+    this.resetWindow();
+    if (sameConfig(config, this.current)) return;
+    this.applying = true;
+    this.apply(config).then(
+      () => {
+        this.current = config;
+        this.emit({ kind: 'applied', atMs: this.clock.nowMs(), config, reason });
+      },
+      (error: unknown) => this.emit({ kind: 'applied', atMs: this.clock.nowMs(), config: this.current, reason: `could not apply ${JSON.stringify(config)}: ${(error as Error).message}` }),
+    ).finally(() => {
+      this.applying = false;
+      this.resetWindow();
+    });
+  }
+
+  private rateSinceWindowStart(): number {
+    const seconds = Math.max(1e-3, (this.clock.nowMs() - this.windowStartMs) / 1000);
+    return this.arrivals / seconds;
+  }
+
+  private resetWindow(): void {
+    this.windowStartMs = this.clock.nowMs();
+    this.latenciesMs = [];
+    this.costUsd = 0;
+    this.arrivals = 0;
+  }
+}
+
+function sameConfig(a: TuningConfig, b: TuningConfig): boolean {
+  return a.memoryMb === b.memoryMb && a.batchSize === b.batchSize && a.processes === b.processes;
+}

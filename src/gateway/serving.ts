@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../core/clock.js';
+import type { FunctionInvoker } from '../core/invoker.js';
+import { LambdaInvoker } from '../platform/lambda/lambda-invoker.js';
+import { LocalInvoker } from '../platform/local/local-invoker.js';
+import { LocalRuntime } from '../platform/local/runtime.js';
+import { systemClock } from '../util/system-clock.js';
+import { Gateway, type GatewayObserver } from './gateway.js';
+import { createHttpServer } from './http-server.js';
+import type { ModelConfig } from './model-config.js';
+import { shutdownGateway } from './shutdown.js';
+
+/**
+ * A function may run this long; the gateway gives an invocation a little more before it
+ * stops waiting, so that a timed-out invocation is over on the platform too (otherwise it
+ * would hold an instance beyond the gateway's in-flight bound, and the next ones see 429s).
+ */
+export const functionTimeoutS = 30;
+export const invocationTimeoutMs = functionTimeoutS * 1000 + 5000;
+
+export type Backend =
+  | { kind: 'local'; cacheDir: string; keepAliveMs: number }
+  | { kind: 'lambda'; region?: string; endpoint?: string };
+
+export interface ServingOptions {
+  models: Record<string, ModelConfig>;
+  backend: Backend;
+  /** Invocations in flight at once (and the local runtime's concurrency). */
+  concurrency: number;
+  maxQueue: number;
+  host: string;
+  port: number;
+  token?: string;
+  logger?: boolean;
+  observer?: GatewayObserver;
+  /** @default the system clock */
+  clock?: Clock;
+  /** Progress lines (warm-up). */
+  print?: (line: string) => void;
+}
+
+export interface Serving {
+  url: string;
+  gateway: Gateway;
+  app: FastifyInstance;
+  /** Drains the gateway, then stops the platform (every instance and worker process). */
+  close(): Promise<void>;
+}
+
+/**
+ * What `ferry serve` runs: the platform (the embedded runtime or AWS Lambda), the gateway
+ * over it, every function instance it may use warmed up, and the HTTP server.
+ */
+export async function startServing(options: ServingOptions): Promise<Serving> {
+  const { invoker, runtime } = makeBackend(options);
+  const gateway = new Gateway({
+    invoker, clock: options.clock ?? systemClock(), models: options.models, maxQueue: options.maxQueue,
+    dispatcher: { maxInFlight: options.concurrency, invocationTimeoutMs, random: Math.random },
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+  const stopPlatform = async () => {
+    await invoker.close();
+    await runtime?.close();
+  };
+  try {
+    for (const [model, config] of Object.entries(options.models)) {
+      if (options.backend.kind === 'lambda') await invoker.setMemoryMb(config.functionName, config.memoryMb);
+      options.print?.(`ferry: warming up ${options.concurrency} instance(s) of ${model} (${config.memoryMb} MB, ${config.processes} process(es) each)...`);
+      await gateway.warmUp(model, options.concurrency);
+    }
+  } catch (error) {
+    await stopPlatform();
+    throw error;
+  }
+  const app = createHttpServer(gateway, { ...(options.token ? { token: options.token } : {}), logger: options.logger ?? false });
+  const url = await app.listen({ port: options.port, host: options.host });
+  return {
+    url, gateway, app,
+    close: async () => {
+      await shutdownGateway(app, gateway);
+      await stopPlatform();
+    },
+  };
+}
+
+function makeBackend(options: ServingOptions): { invoker: FunctionInvoker; runtime?: LocalRuntime } {
+  const { backend } = options;
+  if (backend.kind === 'lambda') {
+    return { invoker: new LambdaInvoker({ ...(backend.region ? { region: backend.region } : {}), ...(backend.endpoint ? { endpoint: backend.endpoint } : {}) }) };
+  }
+  const runtime = new LocalRuntime({
+    functions: Object.entries(options.models).map(([model, config]) => ({
+      name: config.functionName, model, memoryMb: config.memoryMb, timeoutS: functionTimeoutS, handler: 'index.handler',
+    })),
+    cacheDir: backend.cacheDir,
+    concurrency: options.concurrency,
+    keepAliveMs: backend.keepAliveMs,
+  });
+  return { invoker: new LocalInvoker(runtime), runtime };
+}

@@ -1,0 +1,46 @@
+import { FerryError } from '../core/errors.js';
+
+export interface ScheduleOptions {
+  /** Replay this many times faster than the trace (10 = ten times faster). @default 1 */
+  timeScale?: number;
+  /** Skip the trace's first seconds (trace time, before scaling). @default 0 */
+  startS?: number;
+  /** Keep only what falls within this many seconds of replay time. @default no limit */
+  durationS?: number;
+}
+
+/**
+ * When each request is due, in ms of replay time from the replay's start. Offsets are
+ * relative to the first arrival at or after `startS` (so the replay begins at once), divided
+ * by the time scale, and cut at `durationS` of replay time (an arrival exactly at the cut
+ * is left out, so `durationS` seconds hold the arrivals of [0, durationS)).
+ */
+export function buildSchedule(arrivalsMs: readonly number[], options: ScheduleOptions = {}): number[] {
+  const timeScale = options.timeScale ?? 1;
+  const startS = options.startS ?? 0;
+  if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new FerryError('INVALID_ARGUMENT', `Expected the time scale to be a positive number, got ${timeScale}`);
+  if (!(startS >= 0)) throw new FerryError('INVALID_ARGUMENT', `Expected the start offset to be 0 or more seconds, got ${startS}`);
+  if (options.durationS !== undefined && !(options.durationS > 0)) {
+    throw new FerryError('INVALID_ARGUMENT', `Expected the duration to be a positive number of seconds, got ${options.durationS}`);
+  }
+  if (arrivalsMs.length === 0) return [];
+  const fromMs = arrivalsMs[0]! + startS * 1000;
+  const first = arrivalsMs.find((t) => t >= fromMs);
+  if (first === undefined) return [];
+  const cutMs = options.durationS === undefined ? Infinity : options.durationS * 1000;
+  const schedule: number[] = [];
+  for (const t of arrivalsMs) {
+    if (t < first) continue;
+    const offsetMs = (t - first) / timeScale;
+    if (offsetMs >= cutMs) break;
+    schedule.push(offsetMs);
+  }
+  return schedule;
+}
+
+/** Requests per second a schedule offers, over its span (undefined for fewer than 2 requests). */
+export function offeredRate(schedule: readonly number[]): number | undefined {
+  if (schedule.length < 2) return undefined;
+  const spanMs = schedule[schedule.length - 1]! - schedule[0]!;
+  return spanMs > 0 ? ((schedule.length - 1) * 1000) / spanMs : undefined;
+}
