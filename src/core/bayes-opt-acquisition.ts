@@ -97,7 +97,7 @@ export function latinMaximin(levels: [number, number], size: number, rng: Rng, t
  * configuration that uses the CPU it pays for; the nearest configuration of the space if
  * that one is missing), ordered centre first: the least extreme configuration is the
  * likeliest to be feasible, and a feasible first observation makes the safety checks of
- * the rest informative.
+ * the rest informative. No prior points: the tuner starts with no knowledge of the model.
  */
 export function initialDesign(space: ConfigSpace, size: number, rng: Rng): number[] {
   const base = space.configs.map((c) => space.encode(c, space.contextRange?.minRatePerS).slice(0, 3));

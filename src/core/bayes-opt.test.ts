@@ -111,7 +111,10 @@ describe('BayesOpt', () => {
       bo.observe(s, { costUsdPerRequest: 1e-7 * Math.exp(0.001 * rng.normal()), p99Ms: 100 });
       n++;
     }
-    expect(n).toBe(8);
+    // At least the minimum; past it, only while a neighbour of the incumbent is unexplored,
+    // and never past 1.5x the minimum.
+    expect(n).toBeGreaterThanOrEqual(8);
+    expect(n).toBeLessThanOrEqual(12);
     const exploit = bo.suggest();
     expect(exploit.reason).toMatch(/stopping rule/);
     expect(configKey(exploit)).toBe(configKey(bo.best()!.config));
@@ -123,6 +126,15 @@ describe('BayesOpt', () => {
     run(bowl, 5, 21);
     expect(bowl.done).toBe(true);
     expect(bowl.evaluations).toBeGreaterThanOrEqual(20);
+  });
+
+  it('steps to the incumbent\'s neighbours, never twice in a row', () => {
+    const suggestions = run(new BayesOpt({ space, sloMs, seed: 1, minEvaluations: 100 }), 1, 14);
+    expect(suggestions.some((s) => /local step/.test(s.reason))).toBe(true);
+    // Local steps never follow each other.
+    for (let i = 1; i < suggestions.length; i++) {
+      expect(/local step/.test(suggestions[i]!.reason) && /local step/.test(suggestions[i - 1]!.reason)).toBe(false);
+    }
   });
 
   it('restarts warm (from earlier episodes, with the rate as context) or cold', () => {

@@ -22,6 +22,14 @@ import { Rng } from './random.js';
  *   times P(feasible). Before anything feasible is seen: maximize P(feasible), except in a
  *   warm episode, where the reference is the lowest predicted cost among points the model
  *   thinks likely feasible (P >= 0.5).
+ * - Local steps: once a feasible point was seen, and unless the previous proposal was one,
+ *   the best-scoring safe unexplored grid neighbour of the incumbent (memory or batch one
+ *   level either way, or one process more or fewer) is proposed instead of the global pick
+ *   if its EI x P(feasible) is at least 10% of the global pick's. The optimum is often a
+ *   narrow dip (1 to 12 of 360 configurations within 5% on the bench surfaces) that the GP
+ *   smooths over; measured on ferry bench tuner, 20 seeds: the hardest case (100 req/s,
+ *   1000 ms) went from a median of 13 evaluations to 9, the 5 req/s cases were unchanged or
+ *   within one evaluation (a share of 50% took evaluations from the global search there).
  * - Initial design (cold episodes): 4 points, the best of 64 random Latin hypercubes over
  *   (memory, batch) by the maximin distance, each at the most processes its memory allows,
  *   evaluated centre first (bayes-opt-acquisition.ts).
@@ -30,13 +38,15 @@ import { Rng } from './random.js';
  *   for the safe point farthest from what was evaluated); if no point reaches it, the most
  *   likely feasible one is.
  * - Stopping: once the best feasible cost improved by less than 1% over the last 4
- *   evaluations, after at least `minEvaluations` (20), suggest() returns the incumbent. On
- *   the MobileNetV2 surfaces (ferry bench tuner) a floor of 10 left the final incumbent
- *   within 5% of the optimum in about half the runs, 15 in 70%, 20 in 92%.
+ *   evaluations, after at least `minEvaluations` (20), and every grid neighbour of the
+ *   incumbent was evaluated (or 1.5x `minEvaluations` were done), suggest() returns the
+ *   incumbent. On the MobileNetV2 surfaces (ferry bench tuner) a floor of 10 left the final
+ *   incumbent within 5% of the optimum in about half the runs, 15 in 70%, 20 in 92%
+ *   (measured before the local steps).
  * - Episodes: `restart({ keepHistory })` starts a new tuning episode, e.g. after a change
  *   point in the arrival rate. With the rate as a 4th GP input (`context`), keeping history
- *   warm-starts the new episode from the earlier episodes' observations (no initial design);
- *   dropping it is a cold restart. Within an episode no configuration is proposed twice
+ *   warm-starts the new episode from the earlier episodes' observations (no initial
+ *   design); dropping it is a cold restart. Within an episode no configuration is proposed twice
  *   (unless all were evaluated); across episodes they may be, since the rate differs.
  *
  * Deterministic for a seed: every random choice draws from one seeded generator.
@@ -83,6 +93,7 @@ const gpSettings = {
 };
 /** Cost targets above the cheapest observation times this are clamped to it. */
 const costClamp = 3;
+const localShare = 0.1;
 
 /** A configuration to evaluate next, why, and the model's P(feasible) for it (when it had one). */
 export type Suggestion = Config & { reason: string; pFeasible?: number };
@@ -111,6 +122,8 @@ export class BayesOpt {
   private hp: { cost?: GpHyperparameters; slack?: GpHyperparameters } = {};
   private lastRate: number | undefined;
   private stopped = false;
+  /** Configurations proposed as local steps in this episode (they alternate with global ones). */
+  private localSteps = new Set<number>();
 
   constructor(options: BayesOptOptions) {
     if (!(options.sloMs > 0)) throw new RangeError(`Expected a positive SLO, got ${options.sloMs}`);
@@ -148,6 +161,7 @@ export class BayesOpt {
     this.episode++;
     this.design = undefined;
     this.stopped = false;
+    this.localSteps = new Set();
     if (!options.keepHistory) {
       this.history = [];
       this.hp = {};
@@ -189,13 +203,24 @@ export class BayesOpt {
       const pick = safe.reduce((a, b) => (b.pf > a.pf ? b : a));
       return this.propose(pick.i, 'nothing feasible seen yet: max P(feasible)', pick.pf);
     }
+    const score = (s: (typeof safe)[number]) => expectedImprovement(s.cost.mean, Math.sqrt(s.cost.variance), reference, this.options.xi) * s.pf;
     let pick = safe[0]!;
     let pickScore = -Infinity;
     for (const s of safe) {
-      const score = expectedImprovement(s.cost.mean, Math.sqrt(s.cost.variance), reference, this.options.xi) * s.pf;
-      if (score > pickScore) {
-        pickScore = score;
+      const value = score(s);
+      if (value > pickScore) {
+        pickScore = value;
         pick = s;
+      }
+    }
+    const last = this.current().at(-1);
+    if (incumbent && !(last && this.localSteps.has(last.index))) {
+      const near = new Set(this.neighbours(this.space.indexOf(incumbent.config)));
+      const local = safe.filter((s) => near.has(s.i));
+      const best = local.length > 0 ? local.reduce((a, b) => (score(b) > score(a) ? b : a)) : undefined;
+      if (best && score(best) >= localShare * pickScore) {
+        this.localSteps.add(best.i);
+        return this.propose(best.i, `local step: unexplored neighbour of the incumbent, EI x P(feasible) = ${score(best).toExponential(2)}`, best.pf);
       }
     }
     return this.propose(pick.i, `${why}: EI x P(feasible) = ${pickScore.toExponential(2)}`, pick.pf);
@@ -234,7 +259,33 @@ export class BayesOpt {
     if (n < Math.max(this.options.minEvaluations, k + 1)) return;
     const then = series[n - 1 - k]!;
     const now = series[n - 1]!;
-    if (Number.isFinite(then) && now >= then * (1 - this.options.stopImprovement)) this.stopped = true;
+    if (!(Number.isFinite(then) && now >= then * (1 - this.options.stopImprovement))) return;
+    // Not while a grid neighbour of the incumbent is unexplored (the optimum is often a
+    // narrow dip that the GP smooths over), unless the episode ran half as long again.
+    const incumbent = this.best();
+    const seen = new Set(this.current().map((e) => e.index));
+    const open = incumbent ? this.neighbours(this.space.indexOf(incumbent.config)).filter((i) => !seen.has(i)) : [];
+    if (open.length === 0 || n >= Math.ceil(this.options.minEvaluations * 1.5)) this.stopped = true;
+  }
+
+  /**
+   * Grid neighbours of a configuration: the adjacent memory size and batch size with the
+   * other two fixed, and one process more or fewer.
+   */
+  private neighbours(index: number): number[] {
+    const c = this.space.configs[index]!;
+    const { memorySizes, batchSizes } = this.space;
+    const m = memorySizes.indexOf(c.memoryMb);
+    const b = batchSizes.indexOf(c.batchSize);
+    const candidates: Config[] = [
+      { ...c, memoryMb: memorySizes[m - 1] ?? -1 },
+      { ...c, memoryMb: memorySizes[m + 1] ?? -1 },
+      { ...c, batchSize: batchSizes[b - 1] ?? -1 },
+      { ...c, batchSize: batchSizes[b + 1] ?? -1 },
+      { ...c, processes: c.processes - 1 },
+      { ...c, processes: c.processes + 1 },
+    ];
+    return candidates.map((n) => this.space.indexOf(n)).filter((i) => i >= 0);
   }
 
   private current(): Evaluation[] {
