@@ -10,22 +10,19 @@ export interface FunctionBillingTotals {
 }
 
 /**
- * Every invocation's billing record, with running totals per function. Keeps the newest
- * `capacity` records in memory; with `file`, appends each as a JSON line as it happens.
+ * Running billing totals per function; with `file`, every invocation's record is also
+ * appended as a JSON line as it happens.
  */
 export class BillingLog {
-  private readonly records: BillingRecord[] = [];
   private readonly totals = new Map<string, FunctionBillingTotals>();
   private readonly stream?: WriteStream;
 
-  constructor(private readonly options: { file?: string; capacity?: number } = {}) {
+  constructor(options: { file?: string } = {}) {
     if (options.file) this.stream = createWriteStream(options.file, { flags: 'a' });
   }
 
   add(record: BillingRecord): void {
-    this.records.push(record);
-    if (this.records.length > (this.options.capacity ?? 10_000)) this.records.shift();
-    const totals = this.totals.get(record.functionName) ?? { invocations: 0, coldStarts: 0, billedMs: 0, gbSeconds: 0, costUsd: 0 };
+    const totals = this.totals.get(record.functionName) ?? emptyTotals();
     totals.invocations++;
     if (record.cold) totals.coldStarts++;
     totals.billedMs += record.billedDurationMs;
@@ -35,12 +32,8 @@ export class BillingLog {
     this.stream?.write(`${JSON.stringify(record)}\n`);
   }
 
-  recent(): readonly BillingRecord[] {
-    return this.records;
-  }
-
   totalsFor(functionName: string): FunctionBillingTotals {
-    return { ...(this.totals.get(functionName) ?? { invocations: 0, coldStarts: 0, billedMs: 0, gbSeconds: 0, costUsd: 0 }) };
+    return { ...(this.totals.get(functionName) ?? emptyTotals()) };
   }
 
   async close(): Promise<void> {
@@ -51,4 +44,8 @@ export class BillingLog {
   allTotals(): Record<string, FunctionBillingTotals> {
     return Object.fromEntries([...this.totals].map(([name, totals]) => [name, { ...totals }]));
   }
+}
+
+function emptyTotals(): FunctionBillingTotals {
+  return { invocations: 0, coldStarts: 0, billedMs: 0, gbSeconds: 0, costUsd: 0 };
 }

@@ -75,12 +75,6 @@ export class Instance {
     return !this.exited;
   }
 
-  get limitsEnforced(): { cpu: string; memory: string } {
-    return {
-      cpu: this.cpu.enforced ? this.cpu.reason : `not enforced: ${this.cpu.reason}`,
-      memory: this.memory.enforced ? this.memory.reason : `not enforced: ${this.memory.reason} (Node heap limit only)`,
-    };
-  }
 
   /** Starts the process, puts it in its cgroups, and waits for INIT to finish. */
   static async start(options: InstanceOptions): Promise<Instance> {
