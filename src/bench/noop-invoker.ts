@@ -37,7 +37,8 @@ export class NoopInvoker implements FunctionInvoker {
         threadsPerProcess: event.threadsPerProcess ?? 1,
       },
       billing: {
-        requestId: `noop-${this.invocations}`, durationMs: this.delayMs, billedDurationMs: billedMs, memoryMb,
+        // One id for all: formatting a fresh one would be the stand-in's cost, not the gateway's.
+        requestId: 'noop', durationMs: this.delayMs, billedDurationMs: billedMs, memoryMb,
         maxMemoryUsedMb: 0, costUsd: invocationCostUsd(billedMs, memoryMb),
       },
     };

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { decideBatch, type BatchingConfig, type QueuedView } from './batching-policy.js';
-import { ServiceTimeModel } from './service-time.js';
 
 const config: BatchingConfig = { batchSize: 4, sloMs: 300, maxPayloadBytes: 1000 };
 const flat = (ms: number) => () => ms;
@@ -36,35 +35,5 @@ describe('decideBatch', () => {
 
   it('dispatches at once when the SLO is already out of reach', () => {
     expect(decideBatch(q(0), 0, config, flat(400))).toEqual({ action: 'dispatch', count: 1, reason: 'deadline' });
-  });
-});
-
-describe('ServiceTimeModel', () => {
-  it('answers from the prior until it has data', () => {
-    const model = new ServiceTimeModel({ fixedMs: 50, perItemMs: 10 });
-    expect(model.predictMs(4)).toBe(90);
-  });
-
-  it('fits a line and adds two residual standard deviations', () => {
-    const model = new ServiceTimeModel({ fixedMs: 0, perItemMs: 0 });
-    for (const n of [1, 2, 4, 8]) model.observe(n, 20 + 10 * n);
-    expect(model.predictMs(16)).toBeCloseTo(180, 6);
-    model.observe(4, 70);
-    model.observe(4, 50);
-    expect(model.predictMs(4)).toBeGreaterThan(60);
-  });
-
-  it('caps the margin at half the mean on a noisy machine', () => {
-    const model = new ServiceTimeModel({ fixedMs: 0, perItemMs: 0 });
-    for (const ms of [10, 200, 10, 200, 10, 200]) model.observe(4, ms);
-    // Mean 105 ms, residual std about 104 ms: two of them would nearly triple the plan.
-    expect(model.predictMs(4)).toBeCloseTo(157.5, 6);
-  });
-
-  it('forgets on reset', () => {
-    const model = new ServiceTimeModel({ fixedMs: 5, perItemMs: 1 });
-    for (const n of [1, 2, 3]) model.observe(n, 1000);
-    model.reset();
-    expect(model.predictMs(2)).toBe(7);
   });
 });

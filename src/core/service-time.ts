@@ -5,39 +5,75 @@
  * that the batcher plans for a slow-ish invocation rather than an average one (the SLO is
  * on p99).
  *
- * Until two distinct batch sizes have been seen it answers from a prior, which should be
+ * Until three observations have been seen it answers from a prior, which should be
  * pessimistic: waiting too little only costs batching efficiency, too much costs the SLO.
+ *
+ * The batcher asks for a prediction on every arrival while a batch fills, so the fit is
+ * kept as running sums over a ring buffer (O(1) per observation) and cached until the next
+ * observation, instead of refitting the whole window per question.
  */
 export interface ServiceTimePrior {
   fixedMs: number;
   perItemMs: number;
 }
 
+interface Fit {
+  a: number;
+  b: number;
+  residualStdMs: number;
+}
+
 export class ServiceTimeModel {
-  private readonly samples: Array<{ n: number; ms: number }> = [];
+  private readonly sizes: Float64Array;
+  private readonly times: Float64Array;
+  private count = 0;
+  private next = 0;
+  /** Running sums over the window: n, ms, n^2, n*ms, ms^2. */
+  private sumN = 0;
+  private sumMs = 0;
+  private sumNN = 0;
+  private sumNMs = 0;
+  private sumMsMs = 0;
+  /** Observations since the sums were last recomputed from the buffer (bounds float drift). */
+  private sinceExact = 0;
+  private cached: Fit | undefined | null = null;
 
   constructor(
     private readonly prior: ServiceTimePrior,
     private readonly window = 200,
-  ) {}
+  ) {
+    if (!(Number.isInteger(window) && window >= 3)) throw new RangeError(`Expected a window of at least 3 observations, got ${window}`);
+    this.sizes = new Float64Array(window);
+    this.times = new Float64Array(window);
+  }
 
   observe(batchSize: number, serviceMs: number): void {
     if (!(batchSize > 0) || !Number.isFinite(serviceMs) || serviceMs < 0) return;
-    this.samples.push({ n: batchSize, ms: serviceMs });
-    if (this.samples.length > this.window) this.samples.shift();
+    if (this.count === this.window) this.add(this.sizes[this.next]!, this.times[this.next]!, -1);
+    else this.count++;
+    this.sizes[this.next] = batchSize;
+    this.times[this.next] = serviceMs;
+    this.next = (this.next + 1) % this.window;
+    this.add(batchSize, serviceMs, 1);
+    if (++this.sinceExact >= this.window) this.recomputeSums();
+    this.cached = null;
   }
 
   /** Forget what was learnt (the configuration changed). */
   reset(): void {
-    this.samples.length = 0;
+    this.count = 0;
+    this.next = 0;
+    this.recomputeSums();
+    this.cached = null;
   }
 
   get observations(): number {
-    return this.samples.length;
+    return this.count;
   }
 
   predictMs(batchSize: number): number {
-    const fit = this.fit();
+    if (this.cached === null) this.cached = this.fit();
+    const fit = this.cached;
     if (!fit) return this.prior.fixedMs + this.prior.perItemMs * batchSize;
     const meanMs = Math.max(0, fit.a + fit.b * batchSize);
     // On a noisy machine two standard deviations can reach the SLO on their own, and then
@@ -45,21 +81,34 @@ export class ServiceTimeModel {
     return meanMs + Math.min(2 * fit.residualStdMs, 0.5 * meanMs);
   }
 
-  private fit(): { a: number; b: number; residualStdMs: number } | undefined {
-    const n = this.samples.length;
+  private add(n: number, ms: number, sign: 1 | -1): void {
+    this.sumN += sign * n;
+    this.sumMs += sign * ms;
+    this.sumNN += sign * n * n;
+    this.sumNMs += sign * n * ms;
+    this.sumMsMs += sign * ms * ms;
+  }
+
+  private recomputeSums(): void {
+    this.sumN = this.sumMs = this.sumNN = this.sumNMs = this.sumMsMs = 0;
+    for (let i = 0; i < this.count; i++) this.add(this.sizes[i]!, this.times[i]!, 1);
+    this.sinceExact = 0;
+  }
+
+  private fit(): Fit | undefined {
+    const n = this.count;
     if (n < 3) return undefined;
-    const meanX = this.samples.reduce((s, p) => s + p.n, 0) / n;
-    const meanY = this.samples.reduce((s, p) => s + p.ms, 0) / n;
-    let sxx = 0;
-    let sxy = 0;
-    for (const p of this.samples) {
-      sxx += (p.n - meanX) ** 2;
-      sxy += (p.n - meanX) * (p.ms - meanY);
-    }
+    const meanX = this.sumN / n;
+    const meanY = this.sumMs / n;
+    // Centred sums; clamped at 0 against rounding (all sizes equal gives sxx = 0 exactly in theory).
+    const sxx = Math.max(0, this.sumNN - n * meanX * meanX);
+    const sxy = this.sumNMs - n * meanX * meanY;
+    const syy = Math.max(0, this.sumMsMs - n * meanY * meanY);
     // One batch size only: a flat line through its mean, the prior's slope beyond it.
-    const b = sxx === 0 ? this.prior.perItemMs : Math.max(0, sxy / sxx);
+    const b = sxx <= 1e-9 * Math.max(1, this.sumNN) ? this.prior.perItemMs : Math.max(0, sxy / sxx);
     const a = meanY - b * meanX;
-    const residualVar = this.samples.reduce((s, p) => s + (p.ms - (a + b * p.n)) ** 2, 0) / Math.max(1, n - 2);
-    return { a, b, residualStdMs: Math.sqrt(residualVar) };
+    // Residuals of y = a + b x around the data: syy - 2 b sxy + b^2 sxx (a passes through the means).
+    const residualSs = Math.max(0, syy - 2 * b * sxy + b * b * sxx);
+    return { a, b, residualStdMs: Math.sqrt(residualSs / Math.max(1, n - 2)) };
   }
 }

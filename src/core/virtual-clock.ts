@@ -1,7 +1,8 @@
 import type { Clock, TimerId } from './clock.js';
 
 interface PendingTimer {
-  id: TimerId;
+  /** Creation order: the tie-break between timers due at the same instant. */
+  id: number;
   atMs: number;
   fn: () => void;
 }
@@ -24,14 +25,15 @@ export class VirtualClock implements Clock {
     return this.now;
   }
 
-  setTimer(delayMs: number, fn: () => void): TimerId {
-    const id = this.nextId++;
-    this.timers.push({ id, atMs: this.now + Math.max(0, delayMs), fn });
-    return id;
+  /** Background timers are timers like any other here: nothing is kept alive by a virtual clock. */
+  setTimer(delayMs: number, fn: () => void, _options?: { background?: boolean }): TimerId {
+    const timer: PendingTimer = { id: this.nextId++, atMs: this.now + Math.max(0, delayMs), fn };
+    this.timers.push(timer);
+    return timer as unknown as TimerId;
   }
 
   cancel(id: TimerId): void {
-    this.timers = this.timers.filter((timer) => timer.id !== id);
+    this.timers = this.timers.filter((timer) => timer !== (id as unknown as PendingTimer));
   }
 
   /** Timers not yet fired. */

@@ -6,7 +6,7 @@ import { Dispatcher, type DispatcherOptions, type InvocationReport } from './dis
 import { GatewayMetrics } from './metrics.js';
 import { ModelBatcher } from './model-batcher.js';
 import type { ModelConfig } from './model-config.js';
-import { PendingItem, type ItemSettlement } from './pending-item.js';
+import { PendingItem, PendingRequest, type ItemSettlement } from './pending-item.js';
 
 export interface GatewayOptions {
   invoker: FunctionInvoker;
@@ -35,22 +35,34 @@ export class Gateway {
   private readonly batchers = new Map<string, ModelBatcher>();
   private readonly dispatcher: Dispatcher;
   private accepting = true;
+  /** Tells the observer (the tuner) of every answer; none without one. */
+  private readonly onItemSettled: ((request: PendingRequest, answer: ItemSettlement) => void) | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     this.metrics = options.metrics ?? new GatewayMetrics();
+    const observer = options.observer;
+    this.onItemSettled = observer && ((request, answer) => {
+      observer.onAnswer(request.model, request.arrivalMs, options.clock.nowMs() - request.arrivalMs, !isItemError(answer));
+    });
     this.dispatcher = new Dispatcher(options.invoker, options.clock, options.dispatcher, (report) => this.onInvocation(report));
     for (const [model, config] of Object.entries(options.models)) {
+      const meter = this.metrics.model(model);
       const batcher = new ModelBatcher(model, config, this.dispatcher, options.clock, options.maxQueue ?? 1024, {
-        onBatch: (name, size, reason, oldestWaitMs) => {
-          this.metrics.batchSize.observe({ model: name, reason }, size);
-          this.metrics.queueWaitSeconds.observe({ model: name }, oldestWaitMs / 1000);
-          this.metrics.queueDepth.set({ model: name }, this.batchers.get(name)?.depth ?? 0);
-          this.metrics.inFlight.set(this.dispatcher.invocationsInFlight);
-        },
+        onBatch: (_name, size, reason, oldestWaitMs) => meter.recordBatch(size, reason, oldestWaitMs),
       });
       this.batchers.set(model, batcher);
       this.metrics.setConfig(model, config);
     }
+    const batchers = this.batchers;
+    const dispatcher = this.dispatcher;
+    this.metrics.watch({
+      get invocationsInFlight() {
+        return dispatcher.invocationsInFlight;
+      },
+      *queueDepths() {
+        for (const [model, batcher] of batchers) yield [model, batcher.depth];
+      },
+    });
   }
 
   get isAccepting(): boolean {
@@ -81,21 +93,12 @@ export class Gateway {
   infer(model: string, inputs: Array<{ input: EventInput; payloadBytes: number }>): Promise<ItemSettlement[]> {
     if (!this.accepting) throw new FerryError('SHUTTING_DOWN', 'The gateway is shutting down');
     const batcher = this.batcher(model);
-    const nowMs = this.options.clock.nowMs();
-    const answers: Array<Promise<ItemSettlement>> = [];
-    const observer = this.options.observer;
-    const items = inputs.map(({ input, payloadBytes }) => {
-      let resolve!: (answer: ItemSettlement) => void;
-      answers.push(new Promise((r) => (resolve = r)));
-      return new PendingItem(input, payloadBytes, nowMs, (answer) => {
-        observer?.onAnswer(model, nowMs, this.options.clock.nowMs() - nowMs, !isItemError(answer));
-        resolve(answer);
-      });
-    });
+    const request = new PendingRequest(model, this.options.clock.nowMs(), inputs.length, this.onItemSettled);
+    const items = new Array<PendingItem>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) items[i] = new PendingItem(inputs[i]!.input, inputs[i]!.payloadBytes, request, i);
     batcher.submit(items);
-    observer?.onArrivals(model, items.length);
-    this.metrics.queueDepth.set({ model }, batcher.depth);
-    return Promise.all(answers);
+    this.options.observer?.onArrivals(model, items.length);
+    return request.done;
   }
 
   /**
@@ -107,10 +110,7 @@ export class Gateway {
     const config = this.batcher(model).currentConfig;
     const event = { model, inputs: [], processes: config.processes, threadsPerProcess: config.threadsPerProcess };
     const outcomes = await Promise.all(Array.from({ length: instances }, () => this.options.invoker.invoke(config.functionName, event)));
-    for (const outcome of outcomes) {
-      this.metrics.invocations.inc({ model, outcome: outcome.ok ? 'ok' : outcome.error.kind });
-      if (outcome.billing) this.metrics.recordBilling(model, outcome.billing);
-    }
+    for (const outcome of outcomes) this.metrics.model(model).recordInvocation(outcome.ok ? 'ok' : outcome.error.kind, outcome.billing);
     const failed = outcomes.find((outcome) => !outcome.ok);
     if (failed && !failed.ok) {
       throw new FerryError('WORKER_START_FAILED', `Could not start ${model}: ${failed.error.errorType}: ${failed.error.message}`);
@@ -147,13 +147,8 @@ export class Gateway {
 
   private onInvocation(report: InvocationReport): void {
     const { outcome, model } = report;
-    const label = outcome.ok ? 'ok' : outcome.error.kind;
-    this.metrics.invocations.inc({ model, outcome: label });
-    this.metrics.inFlight.set(this.dispatcher.invocationsInFlight);
-    if (outcome.billing) {
-      this.metrics.recordBilling(model, outcome.billing);
-      this.options.observer?.onCost(model, outcome.billing.costUsd);
-    }
+    this.metrics.model(model).recordInvocation(outcome.ok ? 'ok' : outcome.error.kind, outcome.billing);
+    if (outcome.billing) this.options.observer?.onCost(model, outcome.billing.costUsd);
     // A cold start is an outlier the batcher cannot plan around; it would only inflate the
     // predicted service time of every later batch.
     const cold = outcome.billing?.initDurationMs !== undefined;

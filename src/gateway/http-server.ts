@@ -1,168 +1,252 @@
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
 import { FerryError, type ErrorCode } from '../core/errors.js';
 import { isItemError } from '../core/function-event.js';
-import { getModel } from '../function/models/registry.js';
+import { getModel, type ModelSpec } from '../function/models/registry.js';
 import type { Gateway } from './gateway.js';
+import { ClientGone, mediaType, parseJsonBody, readBody } from './http-body.js';
 import { httpStatusFor } from './http-status.js';
 import { imageItem, parseInferRequest, type AdmittedItem } from './oip.js';
+import { inferAnswer, modelMetadata, serializeClassifyAnswer, serializeInferAnswer, unwrap } from './oip-answers.js';
 import type { ItemSettlement } from './pending-item.js';
 
 export interface HttpOptions {
-  /** Require `Authorization: Bearer <token>` on inference routes and /metrics. */
+  /** Require `Authorization: Bearer <token>` on every route but /v2/health/*. */
   token?: string;
   /** JSON request body limit. @default 16 MiB (64 tensors of 224x224x3 as JSON text) */
   jsonBodyLimitBytes?: number;
   /** Raw image body limit for /classify: base64 makes it 4/3 larger, and it must fit Lambda's 6 MB payload. @default 4 MiB */
   imageBodyLimitBytes?: number;
-  /** Fastify's logger (pino) options; false for none. @default false */
-  logger?: boolean | object;
+  /** Log every request as a JSON line (pino) to stdout. @default false */
+  logger?: boolean;
 }
 
 const imageTypes = ['image/jpeg', 'image/png', 'image/webp'];
+const jsonType = 'application/json; charset=utf-8';
+
+/** What a route answers: a status and a body, already serialized. */
+interface Reply {
+  status: number;
+  body: string;
+  contentType?: string;
+  retryAfterS?: number;
+}
+
+const json = (status: number, value: unknown): Reply => ({ status, body: JSON.stringify(value) });
 
 /**
- * The gateway's HTTP face: Open Inference Protocol v2 (what KServe and Triton clients
- * speak), a raw-image classify endpoint for curl, health, model metadata and Prometheus
- * metrics. Errors answer `{ error, code }` with the code's status.
+ * The gateway's HTTP face on node:http: Open Inference Protocol v2 (what KServe and Triton
+ * clients speak), a raw-image classify endpoint for curl, health, model metadata and
+ * Prometheus metrics. Errors answer `{ error, code }` with the code's status.
+ *
+ * Why not fastify (which served here first): with the same gateway behind both, fastify
+ * cost about a third of the gateway's CPU per request on the no-op overhead benchmark
+ * (BENCHMARKS.md); eight fixed routes need no router. What fastify gave is kept: body
+ * limits enforced while streaming, content-type checks, JSON parsing that refuses
+ * prototype-poisoning keys (secure-json-parse, as fastify), one error shape, keep-alive
+ * 72 s, and Node's own request and header timeouts against slow clients.
  */
-export function createHttpServer(gateway: Gateway, options: HttpOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.jsonBodyLimitBytes ?? 16 * 1024 * 1024 });
-  app.addContentTypeParser(imageTypes, { parseAs: 'buffer', bodyLimit: options.imageBodyLimitBytes ?? 4 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+export class GatewayHttpServer {
+  readonly server: http.Server;
+  private readonly specs: Map<string, ModelSpec>;
+  private readonly expectedAuth: Buffer | undefined;
+  private readonly jsonLimitBytes: number;
+  private readonly imageLimitBytes: number;
+  private readonly log: Logger | undefined;
+  private nextRequestId = 1;
+  private closing = false;
 
-  if (options.token) {
-    const expected = Buffer.from(`Bearer ${options.token}`);
-    app.addHook('onRequest', async (request) => {
-      if (request.url.startsWith('/v2/health')) return;
-      const given = Buffer.from(request.headers.authorization ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new FerryError('UNAUTHORIZED', 'Expected an Authorization: Bearer <token> header with the gateway token');
-      }
+  constructor(
+    private readonly gateway: Gateway,
+    options: HttpOptions = {},
+  ) {
+    // The served models never change after the gateway is built.
+    this.specs = new Map(gateway.models().map((name) => [name, getModel(name)]));
+    this.expectedAuth = options.token ? Buffer.from(`Bearer ${options.token}`) : undefined;
+    this.jsonLimitBytes = options.jsonBodyLimitBytes ?? 16 * 1024 * 1024;
+    this.imageLimitBytes = options.imageBodyLimitBytes ?? 4 * 1024 * 1024;
+    this.log = options.logger ? pino() : undefined;
+    this.server = http.createServer(this.handle);
+    // As fastify: longer than the common 60 s of load balancers in front, so they close first.
+    this.server.keepAliveTimeout = 72_000;
+  }
+
+  /** Listens and returns the base URL, e.g. http://127.0.0.1:8080. */
+  async listen(options: { port: number; host: string }): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(options.port, options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const { address, port } = this.server.address() as AddressInfo;
+    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  }
+
+  /**
+   * Stops accepting connections (idle keep-alive ones close now, the others after their
+   * answer, which says `Connection: close`); resolves once every one has closed.
+   */
+  close(): Promise<void> {
+    this.closing = true;
+    return new Promise((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
     });
   }
 
-  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
-    const ferry = error instanceof FerryError ? error : fromFastifyError(error);
-    if (ferry.code === 'QUEUE_FULL') {
-      const model = (request.params as { model?: string }).model;
-      if (model) void reply.header('Retry-After', String(gateway.retryAfterS(model)));
-    }
-    if (httpStatusFor(ferry.code) >= 500 && ferry.code !== 'QUEUE_FULL') request.log.error(error);
-    const model = (request.params as { model?: string } | undefined)?.model ?? '';
-    gateway.metrics.errors.inc({ model, code: ferry.code });
-    void reply.status(httpStatusFor(ferry.code)).send({ error: ferry.message, code: ferry.code });
-  });
-  app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: `No route ${request.method} ${request.url}`, code: 'NOT_FOUND' });
-  });
-
-  app.get('/v2', async () => ({ name: 'ferry', version: '0.1.0', extensions: ['classify'] }));
-  app.get('/v2/health/live', async () => ({ live: true }));
-  app.get('/v2/health/ready', async (_request, reply) => {
-    if (!gateway.isAccepting) return reply.status(503).send({ ready: false });
-    return { ready: true };
-  });
-  app.get<{ Params: { model: string } }>('/v2/models/:model', async (request) => modelMetadata(gateway, request.params.model));
-  app.get<{ Params: { model: string } }>('/v2/models/:model/ready', async (request, reply) => {
-    servedModel(gateway, request.params.model);
-    if (!gateway.isAccepting) return reply.status(503).send({ name: request.params.model, ready: false });
-    return { name: request.params.model, ready: true };
-  });
-
-  app.post<{ Params: { model: string } }>('/v2/models/:model/infer', async (request) => {
-    const spec = servedModel(gateway, request.params.model);
-    const items = parseInferRequest(request.body, spec);
-    const answers = await admit(gateway, spec.name, items);
-    const outputs = answers.map(unwrap);
-    const outputShape = outputs[0]!.shape;
-    const body = request.body as { id?: unknown };
-    return {
-      model_name: spec.name,
-      model_version: '1',
-      ...(typeof body.id === 'string' ? { id: body.id } : {}),
-      outputs: [{ name: 'probabilities', shape: [outputs.length, ...outputShape], datatype: 'FP32', data: outputs.flatMap((o) => o.data) }],
-      parameters: { top: outputs.map((o) => o.top) },
+  /** The request handler (also what in-process tests inject requests into). */
+  readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const startMs = performance.now();
+    const fail = (error: unknown) => {
+      if (!(error instanceof ClientGone)) this.send(request, response, this.errorReply(request, error), startMs);
     };
-  });
-
-  app.post<{ Params: { model: string }; Querystring: { top?: string } }>('/v2/models/:model/classify', async (request) => {
-    const spec = servedModel(gateway, request.params.model);
-    if (!Buffer.isBuffer(request.body) || request.body.length === 0) {
-      if (request.body === undefined || (Buffer.isBuffer(request.body) && request.body.length === 0)) {
-        throw new FerryError('EMPTY_BODY', `Expected an image body (${imageTypes.join(', ')}), got none`);
-      }
-      throw new FerryError('UNSUPPORTED_MEDIA_TYPE', `Expected Content-Type ${imageTypes.join(', ')}, got ${request.headers['content-type'] ?? 'none'}`);
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = this.route(request);
+    } catch (error) {
+      return fail(error);
     }
-    const [answer] = await admit(gateway, spec.name, [imageItem(request.body)]);
-    const output = unwrap(answer!);
-    const top = request.query.top === undefined ? output.top : output.top.slice(0, Math.max(1, Number(request.query.top) || 1));
-    return { model_name: spec.name, top };
-  });
-
-  app.get('/metrics', async (_request, reply) => {
-    void reply.header('Content-Type', gateway.metrics.registry.contentType);
-    return gateway.metrics.registry.metrics();
-  });
-  return app;
-}
-
-/** Queues the items, waits for every answer, and records the request's latency. */
-async function admit(gateway: Gateway, model: string, items: AdmittedItem[]): Promise<ItemSettlement[]> {
-  const startMs = performance.now();
-  let status = 200;
-  try {
-    const answers = await gateway.infer(model, items);
-    const failed = answers.find(isItemError);
-    if (failed) status = httpStatusFor(failed.error.code as ErrorCode);
-    return answers;
-  } catch (error) {
-    status = error instanceof FerryError ? httpStatusFor(error.code) : 500;
-    throw error;
-  } finally {
-    gateway.metrics.requestSeconds.observe({ model, status: String(status) }, (performance.now() - startMs) / 1000);
-  }
-}
-
-/** The output of a settled item, or its error thrown with its code (one bad item fails the request). */
-function unwrap(answer: ItemSettlement) {
-  if (isItemError(answer)) throw new FerryError(answer.error.code as ErrorCode, answer.error.message);
-  return answer;
-}
-
-function servedModel(gateway: Gateway, model: string) {
-  if (!gateway.models().includes(model)) {
-    throw new FerryError('UNKNOWN_MODEL', `Expected model to be one of ${gateway.models().join(', ')}, got "${model}"`);
-  }
-  return getModel(model);
-}
-
-function modelMetadata(gateway: Gateway, model: string) {
-  const spec = servedModel(gateway, model);
-  return {
-    name: spec.name,
-    versions: ['1'],
-    platform: 'onnxruntime',
-    inputs: [
-      { name: spec.inputName, datatype: 'FP32', shape: [-1, ...spec.itemShape] },
-      { name: 'image', datatype: 'BYTES', shape: [-1] },
-    ],
-    outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, spec.labels.length] }],
-    parameters: { labels: spec.labels, description: spec.description, config: gateway.config(model) },
+    if (reply instanceof Promise) reply.then((r) => this.send(request, response, r, startMs), fail);
+    else this.send(request, response, reply, startMs);
   };
+
+  /** Routes without a body answer at once; the others return their promise (no extra async hop). */
+  private route(request: IncomingMessage): Reply | Promise<Reply> {
+    const url = request.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt < 0 ? url : url.slice(0, queryAt);
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    if (this.expectedAuth && !path.startsWith('/v2/health')) this.checkToken(request);
+    if (path.startsWith('/v2/models/')) {
+      const [rawModel, action, extra] = path.slice('/v2/models/'.length).split('/');
+      const model = decodeSegment(rawModel!);
+      if (extra === undefined && model) {
+        if (method === 'POST' && action === 'infer') return this.infer(request, model);
+        if (method === 'POST' && action === 'classify') return this.classify(request, model, queryAt < 0 ? '' : url.slice(queryAt + 1));
+        if (method === 'GET' && action === undefined) return json(200, modelMetadata(this.servedModel(model), this.gateway.config(model)));
+        if (method === 'GET' && action === 'ready') {
+          this.servedModel(model);
+          return json(this.gateway.isAccepting ? 200 : 503, { name: model, ready: this.gateway.isAccepting });
+        }
+      }
+    } else if (method === 'GET') {
+      switch (path) {
+        case '/v2':
+          return json(200, { name: 'ferry', version: '0.1.0', extensions: ['classify'] });
+        case '/v2/health/live':
+          return json(200, { live: true });
+        case '/v2/health/ready':
+          return json(this.gateway.isAccepting ? 200 : 503, { ready: this.gateway.isAccepting });
+        case '/metrics': {
+          const registry = this.gateway.metrics.registry;
+          return registry.metrics().then((body) => ({ status: 200, body, contentType: registry.contentType }));
+        }
+      }
+    }
+    throw new FerryError('NOT_FOUND', `No route ${request.method ?? ''} ${url}`);
+  }
+
+  private async infer(request: IncomingMessage, model: string): Promise<Reply> {
+    const spec = this.servedModel(model);
+    const type = mediaType(request.headers['content-type']);
+    // A missing Content-Type is read as JSON: what every OIP client sends anyway.
+    if (type !== '' && type !== 'application/json') {
+      throw new FerryError('UNSUPPORTED_MEDIA_TYPE', `Expected Content-Type application/json, got ${type}`);
+    }
+    const body = parseJsonBody(await readBody(request, this.jsonLimitBytes));
+    const answers = await this.admit(model, parseInferRequest(body, spec));
+    return { status: 200, body: serializeInferAnswer(inferAnswer(spec, answers, (body as { id?: unknown }).id)) };
+  }
+
+  private async classify(request: IncomingMessage, model: string, query: string): Promise<Reply> {
+    const spec = this.servedModel(model);
+    const type = mediaType(request.headers['content-type']);
+    const unsupported = () => new FerryError('UNSUPPORTED_MEDIA_TYPE', `Expected Content-Type ${imageTypes.join(', ')}, got ${type || 'none'}`);
+    if (type !== '' && !imageTypes.includes(type)) throw unsupported();
+    const body = await readBody(request, this.imageLimitBytes);
+    if (body.length === 0) throw new FerryError('EMPTY_BODY', `Expected an image body (${imageTypes.join(', ')}), got none`);
+    if (type === '') throw unsupported();
+    const [answer] = await this.admit(model, [imageItem(body)]);
+    const output = unwrap(answer!);
+    const topK = new URLSearchParams(query).get('top');
+    const top = topK === null ? output.top : output.top.slice(0, Math.max(1, Number(topK) || 1));
+    return { status: 200, body: serializeClassifyAnswer({ model_name: spec.name, top }) };
+  }
+
+  /** Queues the items and records the request's latency once every answer is in. */
+  private admit(model: string, items: AdmittedItem[]): Promise<ItemSettlement[]> {
+    const startMs = performance.now();
+    const meter = this.gateway.metrics.model(model);
+    let answered: Promise<ItemSettlement[]>;
+    try {
+      answered = this.gateway.infer(model, items);
+    } catch (error) {
+      meter.recordRequest(error instanceof FerryError ? httpStatusFor(error.code) : 500, (performance.now() - startMs) / 1000);
+      throw error;
+    }
+    return answered.then((answers) => {
+      const failed = answers.find(isItemError);
+      meter.recordRequest(failed ? httpStatusFor(failed.error.code as ErrorCode) : 200, (performance.now() - startMs) / 1000);
+      return answers;
+    });
+  }
+
+  private servedModel(model: string): ModelSpec {
+    const spec = this.specs.get(model);
+    if (!spec) throw new FerryError('UNKNOWN_MODEL', `Expected model to be one of ${[...this.specs.keys()].join(', ')}, got "${model}"`);
+    return spec;
+  }
+
+  private checkToken(request: IncomingMessage): void {
+    const given = Buffer.from(request.headers.authorization ?? '');
+    if (given.length !== this.expectedAuth!.length || !timingSafeEqual(given, this.expectedAuth!)) {
+      throw new FerryError('UNAUTHORIZED', 'Expected an Authorization: Bearer <token> header with the gateway token');
+    }
+  }
+
+  private errorReply(request: IncomingMessage, error: unknown): Reply {
+    const ferry = error instanceof FerryError ? error : new FerryError('INTERNAL_ERROR', (error as Error)?.message ?? String(error));
+    const status = httpStatusFor(ferry.code);
+    if (status >= 500 && ferry.code !== 'QUEUE_FULL' && ferry.code !== 'SHUTTING_DOWN') {
+      if (this.log) this.log.error({ err: error, url: request.url }, `${ferry.code}: ${ferry.message}`);
+      else console.error(`ferry gateway: ${request.method ?? ''} ${request.url ?? ''}: ${ferry.code}: ${(error as Error)?.stack ?? ferry.message}`);
+    }
+    // Only served models get a label of their own: a client must not mint label values.
+    const model = /^\/v2\/models\/([^/?]+)/.exec(request.url ?? '')?.[1];
+    this.gateway.metrics.recordError(model && this.specs.has(model) ? model : 'unknown', ferry.code);
+    const reply = json(status, { error: ferry.message, code: ferry.code });
+    if (ferry.code === 'QUEUE_FULL' && model && this.specs.has(model)) reply.retryAfterS = this.gateway.retryAfterS(model);
+    return reply;
+  }
+
+  private send(request: IncomingMessage, response: ServerResponse, reply: Reply, startMs: number): void {
+    if (response.headersSent || response.destroyed) return;
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': reply.contentType ?? jsonType,
+      'content-length': Buffer.byteLength(reply.body),
+    };
+    if (reply.retryAfterS !== undefined) headers['retry-after'] = String(reply.retryAfterS);
+    // A body that was refused (too large) or left unread must not be parsed as the next request.
+    if (!request.complete || this.closing) headers.connection = 'close';
+    response.writeHead(reply.status, headers).end(reply.body);
+    this.log?.info({ reqId: this.nextRequestId++, method: request.method, url: request.url, statusCode: reply.status, responseTimeMs: performance.now() - startMs }, 'request completed');
+  }
 }
 
-function fromFastifyError(error: Error & { code?: string; statusCode?: number }): FerryError {
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new FerryError('BODY_TOO_LARGE', error.message);
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new FerryError('UNSUPPORTED_MEDIA_TYPE', error.message);
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new FerryError('EMPTY_BODY', error.message);
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new FerryError('INVALID_JSON', error.message);
-    default:
-      if (error instanceof SyntaxError || error.statusCode === 400) return new FerryError('INVALID_JSON', error.message);
-      return new FerryError('INTERNAL_ERROR', error.message);
+/** A URL path segment decoded, or undefined when it is not valid percent-encoding. */
+function decodeSegment(segment: string): string | undefined {
+  if (!segment.includes('%')) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
   }
+}
+
+export function createHttpServer(gateway: Gateway, options: HttpOptions = {}): GatewayHttpServer {
+  return new GatewayHttpServer(gateway, options);
 }

@@ -1,34 +1,39 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { InvocationBilling } from '../core/invoker.js';
 import type { ModelConfig } from './model-config.js';
+import { TallyHistogram, type HistogramSeries } from './tally-histogram.js';
 
 const latencyBuckets = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10];
 
-/** The gateway's Prometheus metrics, in their own registry (several gateways may share a process). */
+/** What the gauges read when scraped: the gateway's state at that moment. */
+export interface GatewayState {
+  invocationsInFlight: number;
+  queueDepths(): Iterable<[model: string, depth: number]>;
+}
+
+/**
+ * The gateway's Prometheus metrics, in their own registry (several gateways may share a
+ * process). Every request and every invocation updates some of them, so the hot path
+ * costs no label hashing: each model's ModelMeter holds its histogram series resolved and
+ * its counters as plain sums, which prom-client reads when /metrics is scraped (counters
+ * through `collect`, histograms through TallyHistogram). Queue depth and invocations in
+ * flight are read from the gateway at scrape time too, rather than set on every change.
+ */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly requestSeconds = new Histogram({
-    name: 'ferry_request_duration_seconds', help: 'Request latency, arrival to answer', labelNames: ['model', 'status'],
-    buckets: latencyBuckets, registers: [this.registry],
+  private readonly meters = new Map<string, ModelMeter>();
+  private state: GatewayState | undefined;
+
+  /** @internal read by ModelMeter */
+  readonly requestSeconds = new TallyHistogram('ferry_request_duration_seconds', 'Request latency, arrival to answer', ['model', 'status'], latencyBuckets, this.registry);
+  /** @internal */
+  readonly queueWaitSeconds = new TallyHistogram('ferry_queue_wait_seconds', 'Wait of the oldest request of each batch before dispatch', ['model'], latencyBuckets, this.registry);
+  /** @internal */
+  readonly batchSize = new TallyHistogram('ferry_batch_size', 'Requests per invocation', ['model', 'reason'], [1, 2, 4, 8, 16, 32, 64], this.registry);
+  private readonly errors = new Counter({
+    name: 'ferry_errors_total', help: 'Requests answered with an error, by code', labelNames: ['model', 'code'], registers: [this.registry],
   });
-  readonly queueWaitSeconds = new Histogram({
-    name: 'ferry_queue_wait_seconds', help: 'Wait of the oldest request of each batch before dispatch', labelNames: ['model'],
-    buckets: latencyBuckets, registers: [this.registry],
-  });
-  readonly batchSize = new Histogram({
-    name: 'ferry_batch_size', help: 'Requests per invocation', labelNames: ['model', 'reason'],
-    buckets: [1, 2, 4, 8, 16, 32, 64], registers: [this.registry],
-  });
-  readonly invocations = new Counter({
-    name: 'ferry_invocations_total', help: 'Function invocations by outcome', labelNames: ['model', 'outcome'], registers: [this.registry],
-  });
-  readonly coldStarts = new Counter({ name: 'ferry_cold_starts_total', help: 'Invocations that started an instance', labelNames: ['model'], registers: [this.registry] });
-  readonly billedGbSeconds = new Counter({ name: 'ferry_billed_gb_seconds_total', help: 'Billed GB-seconds', labelNames: ['model'], registers: [this.registry] });
-  readonly costUsd = new Counter({ name: 'ferry_cost_usd_total', help: 'Billed cost in USD (compute + requests)', labelNames: ['model'], registers: [this.registry] });
-  readonly queueDepth = new Gauge({ name: 'ferry_queue_depth', help: 'Requests waiting in the queue', labelNames: ['model'], registers: [this.registry] });
-  readonly inFlight = new Gauge({ name: 'ferry_invocations_in_flight', help: 'Invocations running now', registers: [this.registry] });
-  readonly errors = new Counter({ name: 'ferry_errors_total', help: 'Requests answered with an error, by code', labelNames: ['model', 'code'], registers: [this.registry] });
-  readonly config = new Gauge({
+  private readonly config = new Gauge({
     name: 'ferry_config', help: 'Configuration in force (batch_size, processes, threads_per_process, memory_mb, slo_ms)',
     labelNames: ['model', 'key'], registers: [this.registry],
   });
@@ -44,7 +49,57 @@ export class GatewayMetrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
+    const meters = this.meters;
+    const fromMeters = (name: string, help: string, read: (meter: ModelMeter) => number) => {
+      const counter: Counter = new Counter({
+        name, help, labelNames: ['model'], registers: [this.registry],
+        collect: () => {
+          counter.reset();
+          for (const [model, meter] of meters) counter.inc({ model }, read(meter));
+        },
+      });
+    };
+    const invocations: Counter = new Counter({
+      name: 'ferry_invocations_total', help: 'Function invocations by outcome', labelNames: ['model', 'outcome'], registers: [this.registry],
+      collect: () => {
+        invocations.reset();
+        for (const [model, meter] of meters) for (const [outcome, count] of meter.invocationsByOutcome) invocations.inc({ model, outcome }, count);
+      },
+    });
+    fromMeters('ferry_cold_starts_total', 'Invocations that started an instance', (m) => m.coldStarts);
+    fromMeters('ferry_billed_gb_seconds_total', 'Billed GB-seconds', (m) => m.billedGbSeconds);
+    fromMeters('ferry_cost_usd_total', 'Billed cost in USD (compute + requests)', (m) => m.costUsd);
+    const queueDepth: Gauge = new Gauge({
+      name: 'ferry_queue_depth', help: 'Requests waiting in the queue', labelNames: ['model'], registers: [this.registry],
+      collect: () => {
+        for (const [model, depth] of this.state?.queueDepths() ?? []) queueDepth.set({ model }, depth);
+      },
+    });
+    const inFlight: Gauge = new Gauge({
+      name: 'ferry_invocations_in_flight', help: 'Invocations running now', registers: [this.registry],
+      collect: () => inFlight.set(this.state?.invocationsInFlight ?? 0),
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where the gauges read the queue depths and invocations in flight from. */
+  watch(state: GatewayState): void {
+    this.state = state;
+  }
+
+  /** The meter of one served model (created on first use; callers keep it). */
+  model(model: string): ModelMeter {
+    let meter = this.meters.get(model);
+    if (!meter) {
+      meter = new ModelMeter(model, this);
+      this.meters.set(model, meter);
+    }
+    return meter;
+  }
+
+  /** A request answered with an error (a cold path: prom-client's own counter). */
+  recordError(model: string, code: string): void {
+    this.errors.inc({ model, code });
   }
 
   setConfig(model: string, config: ModelConfig): void {
@@ -54,10 +109,51 @@ export class GatewayMetrics {
     this.config.set({ model, key: 'memory_mb' }, config.memoryMb);
     this.config.set({ model, key: 'slo_ms' }, config.sloMs);
   }
+}
 
-  recordBilling(model: string, billing: InvocationBilling): void {
-    if (billing.initDurationMs !== undefined) this.coldStarts.inc({ model });
-    this.billedGbSeconds.inc({ model }, (billing.billedDurationMs / 1000) * (billing.memoryMb / 1024));
-    this.costUsd.inc({ model }, billing.costUsd);
+/** One model's hot-path metrics: series resolved once, counters as plain sums. */
+export class ModelMeter {
+  readonly invocationsByOutcome = new Map<string, number>();
+  coldStarts = 0;
+  billedGbSeconds = 0;
+  costUsd = 0;
+  private readonly requestsByStatus = new Map<number, HistogramSeries>();
+  private readonly batchesByReason = new Map<string, HistogramSeries>();
+  private readonly queueWait: HistogramSeries;
+
+  constructor(
+    readonly model: string,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.queueWait = metrics.queueWaitSeconds.series(model);
+  }
+
+  recordRequest(status: number, seconds: number): void {
+    let series = this.requestsByStatus.get(status);
+    if (!series) {
+      series = this.metrics.requestSeconds.series(this.model, String(status));
+      this.requestsByStatus.set(status, series);
+    }
+    series.observe(seconds);
+  }
+
+  /** A batch left the queue: its size, why, and how long its oldest request waited. */
+  recordBatch(size: number, reason: string, oldestWaitMs: number): void {
+    let series = this.batchesByReason.get(reason);
+    if (!series) {
+      series = this.metrics.batchSize.series(this.model, reason);
+      this.batchesByReason.set(reason, series);
+    }
+    series.observe(size);
+    this.queueWait.observe(oldestWaitMs / 1000);
+  }
+
+  /** An invocation ended (`outcome`: ok or the error's kind), with its billing when the platform reported one. */
+  recordInvocation(outcome: string, billing?: InvocationBilling): void {
+    this.invocationsByOutcome.set(outcome, (this.invocationsByOutcome.get(outcome) ?? 0) + 1);
+    if (!billing) return;
+    if (billing.initDurationMs !== undefined) this.coldStarts++;
+    this.billedGbSeconds += (billing.billedDurationMs / 1000) * (billing.memoryMb / 1024);
+    this.costUsd += billing.costUsd;
   }
 }

@@ -1,4 +1,4 @@
-import { decideBatch } from '../core/batching-policy.js';
+import { decideBatch, type BatchingConfig } from '../core/batching-policy.js';
 import type { Clock, TimerId } from '../core/clock.js';
 import { FerryError } from '../core/errors.js';
 import { lambdaLimits } from '../core/pricing.js';
@@ -23,9 +23,19 @@ const eventOverheadBytes = 4096;
 export class ModelBatcher {
   private readonly queue: PendingItem[] = [];
   private timer: TimerId | undefined;
+  private timerAtMs = 0;
+  private readonly onTimer = () => {
+    this.timer = undefined;
+    this.schedule();
+  };
+  private policy: BatchingConfig;
   private draining = false;
-  private readonly running = new Set<Promise<void>>();
+  /** Batches of this model the dispatcher is running (retries included). */
+  private running = 0;
   readonly serviceTime: ServiceTimeModel;
+  private readonly batchDone = () => {
+    this.running--;
+  };
 
   constructor(
     readonly model: string,
@@ -38,6 +48,7 @@ export class ModelBatcher {
     // Pessimistic until measured: 150 ms fixed (a cold start is far worse, but rare) and
     // 25 ms per item spread over the processes.
     this.serviceTime = new ServiceTimeModel({ fixedMs: 150, perItemMs: 25 / config.processes });
+    this.policy = this.policyFor(config);
     dispatcher.onCapacity(() => this.schedule());
   }
 
@@ -54,6 +65,7 @@ export class ModelBatcher {
     const changed = config.processes !== this.config.processes || config.memoryMb !== this.config.memoryMb ||
       config.threadsPerProcess !== this.config.threadsPerProcess;
     this.config = config;
+    this.policy = this.policyFor(config);
     if (changed) this.serviceTime.reset();
     this.schedule();
   }
@@ -78,46 +90,49 @@ export class ModelBatcher {
   async drain(): Promise<void> {
     this.draining = true;
     this.schedule();
-    while (this.queue.length > 0 || this.running.size > 0) {
-      // Wake when one of ours finishes, or when any invocation frees a slot (another
-      // model's batches may hold them all).
+    while (this.queue.length > 0 || this.running > 0) {
+      // Every batch that ends frees a slot, ours (counted down before the slot is offered)
+      // or another model's (which may have held them all): either is a reason to look again.
       let stopListening: () => unknown = () => undefined;
-      const slotFreed = new Promise<void>((resolve) => (stopListening = this.dispatcher.onCapacity(() => resolve())));
-      await Promise.race([...this.running, slotFreed]);
+      await new Promise<void>((resolve) => (stopListening = this.dispatcher.onCapacity(() => resolve())));
       stopListening();
       this.schedule();
     }
   }
 
   private schedule(): void {
-    if (this.timer !== undefined) {
-      this.clock.cancel(this.timer);
-      this.timer = undefined;
-    }
     while (this.queue.length > 0 && this.dispatcher.hasCapacity) {
       const now = this.clock.nowMs();
-      const decision = decideBatch(this.queue, now, this.policyConfig(), (n) => this.serviceTime.predictMs(n));
-      if (decision.action === 'idle') return;
+      const decision = decideBatch(this.queue, now, this.policy, (n) => this.serviceTime.predictMs(n));
+      if (decision.action === 'idle') break;
       if (decision.action === 'wait' && !this.draining) {
-        this.timer = this.clock.setTimer(decision.untilMs - now, () => {
-          this.timer = undefined;
-          this.schedule();
-        });
+        // One timer for the earliest moment asked for: a later arrival moves the deadline
+        // only earlier (a bigger batch is predicted to take longer), so a timer already
+        // due by then stays (were it early, the policy just says wait again).
+        if (this.timer === undefined || this.timerAtMs > decision.untilMs) {
+          if (this.timer !== undefined) this.clock.cancel(this.timer);
+          this.timerAtMs = decision.untilMs;
+          this.timer = this.clock.setTimer(decision.untilMs - now, this.onTimer);
+        }
         return;
       }
       const count = decision.action === 'dispatch' ? decision.count : Math.min(this.queue.length, this.config.batchSize);
       const reason = decision.action === 'dispatch' ? decision.reason : 'drain';
       this.send(this.queue.splice(0, count), reason, now);
     }
+    if (this.queue.length === 0 && this.timer !== undefined) {
+      this.clock.cancel(this.timer);
+      this.timer = undefined;
+    }
   }
 
   private send(batch: PendingItem[], reason: string, nowMs: number): void {
     this.events.onBatch?.(this.model, batch.length, reason, nowMs - batch[0]!.arrivalMs);
-    const run = this.dispatcher.dispatch(this.model, batch, this.config).finally(() => this.running.delete(run));
-    this.running.add(run);
+    this.running++;
+    this.dispatcher.dispatch(this.model, batch, this.config, this.batchDone);
   }
 
-  private policyConfig() {
-    return { batchSize: this.config.batchSize, sloMs: this.config.sloMs, maxPayloadBytes: lambdaLimits.maxPayloadBytes - eventOverheadBytes };
+  private policyFor(config: ModelConfig): BatchingConfig {
+    return { batchSize: config.batchSize, sloMs: config.sloMs, maxPayloadBytes: lambdaLimits.maxPayloadBytes - eventOverheadBytes };
   }
 }

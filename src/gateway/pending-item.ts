@@ -5,20 +5,53 @@ import type { EventInput, ItemAnswer } from '../core/function-event.js';
 export type ItemSettlement = ItemAnswer | { error: { code: ErrorCode; message: string } };
 
 /**
+ * One HTTP request's items, answered together: one promise per request (not per item),
+ * resolved when its last item is settled, with the answers in the request's order.
+ */
+export class PendingRequest {
+  readonly answers: ItemSettlement[];
+  readonly done: Promise<ItemSettlement[]>;
+  private remaining: number;
+  private resolve!: (answers: ItemSettlement[]) => void;
+
+  constructor(
+    readonly model: string,
+    readonly arrivalMs: number,
+    size: number,
+    /** Called once per item as it settles (the tuner's observer counts answers). */
+    private readonly onItem?: (request: PendingRequest, answer: ItemSettlement) => void,
+  ) {
+    this.answers = new Array<ItemSettlement>(size);
+    this.remaining = size;
+    this.done = new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  /** Called by the request's items, each exactly once (PendingItem guards that). */
+  settleSlot(slot: number, answer: ItemSettlement): void {
+    this.answers[slot] = answer;
+    this.onItem?.(this, answer);
+    if (--this.remaining === 0) this.resolve(this.answers);
+  }
+}
+
+/**
  * One accepted single-item request, from admission to answer. `settle` is guarded: the
  * first call wins and later ones are ignored, so a late invocation result (after a timeout)
  * or a retry racing a drain can never answer a request twice.
  */
 export class PendingItem {
   attempts = 0;
+  readonly arrivalMs: number;
   private settled = false;
 
   constructor(
     readonly input: EventInput,
     readonly payloadBytes: number,
-    readonly arrivalMs: number,
-    private readonly onSettle: (answer: ItemSettlement) => void,
-  ) {}
+    private readonly request: PendingRequest,
+    private readonly slot: number,
+  ) {
+    this.arrivalMs = request.arrivalMs;
+  }
 
   get isSettled(): boolean {
     return this.settled;
@@ -27,7 +60,7 @@ export class PendingItem {
   settle(answer: ItemSettlement): boolean {
     if (this.settled) return false;
     this.settled = true;
-    this.onSettle(answer);
+    this.request.settleSlot(this.slot, answer);
     return true;
   }
 }

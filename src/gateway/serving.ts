@@ -1,4 +1,3 @@
-import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../core/clock.js';
 import type { FunctionInvoker } from '../core/invoker.js';
 import { LambdaInvoker } from '../platform/lambda/lambda-invoker.js';
@@ -6,7 +5,7 @@ import { LocalInvoker } from '../platform/local/local-invoker.js';
 import { LocalRuntime } from '../platform/local/runtime.js';
 import { systemClock } from '../util/system-clock.js';
 import { Gateway, type GatewayObserver } from './gateway.js';
-import { createHttpServer } from './http-server.js';
+import { createHttpServer, type GatewayHttpServer } from './http-server.js';
 import type { ModelConfig } from './model-config.js';
 import { shutdownGateway } from './shutdown.js';
 
@@ -42,7 +41,7 @@ export interface ServingOptions {
 export interface Serving {
   url: string;
   gateway: Gateway;
-  app: FastifyInstance;
+  app: GatewayHttpServer;
   /** Drains the gateway, then stops the platform (every instance and worker process). */
   close(): Promise<void>;
 }

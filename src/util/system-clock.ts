@@ -1,23 +1,17 @@
 import type { Clock, TimerId } from '../core/clock.js';
 
-/** The real clock: monotonic milliseconds and Node timers (unref'd: a timer alone keeps nothing alive). */
+/**
+ * The real clock: monotonic milliseconds and Node timers. The TimerId is Node's Timeout
+ * itself, so arming and cancelling (once per invocation, for its timeout) need no lookup.
+ */
 export function systemClock(): Clock {
-  let nextId = 1;
-  const timers = new Map<TimerId, NodeJS.Timeout>();
   return {
     nowMs: () => performance.now(),
-    setTimer: (delayMs, fn) => {
-      const id = nextId++;
-      const timer = setTimeout(() => {
-        timers.delete(id);
-        fn();
-      }, Math.max(0, delayMs));
-      timers.set(id, timer);
-      return id;
+    setTimer: (delayMs, fn, options) => {
+      const timer = setTimeout(fn, Math.max(0, delayMs));
+      if (options?.background) timer.unref();
+      return timer as unknown as TimerId;
     },
-    cancel: (id) => {
-      clearTimeout(timers.get(id));
-      timers.delete(id);
-    },
+    cancel: (id) => clearTimeout(id as unknown as NodeJS.Timeout),
   };
 }

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import type { InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { sampleFile } from '../../src/function/models/registry.js';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { createHttpServer } from '../../src/gateway/http-server.js';
 import type { ModelConfig } from '../../src/gateway/model-config.js';
+import { inject, type InjectOptions } from '../helpers/inject.js';
 import { echoOutcome, flush, ScriptedInvoker } from '../helpers/scripted-invoker.js';
 
 const config: ModelConfig = { functionName: 'fn', batchSize: 1, processes: 1, threadsPerProcess: 1, memoryMb: 1769, sloMs: 300 };
@@ -34,7 +34,7 @@ describe('HTTP API (in-process inject)', () => {
   it('classifies a raw image body', async () => {
     const s = setup();
     stop = s.stop;
-    const response = await s.app.inject({ method: 'POST', url: '/v2/models/mobilenetv2/classify', headers: { 'content-type': 'image/png' }, payload: png });
+    const response = await inject(s.app, { method: 'POST', url: '/v2/models/mobilenetv2/classify', headers: { 'content-type': 'image/png' }, payload: png });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ model_name: 'mobilenetv2', top: [{ label: 'item-0', probability: 1 }] });
   });
@@ -43,7 +43,7 @@ describe('HTTP API (in-process inject)', () => {
     const s = setup();
     stop = s.stop;
     const image = png.toString('base64');
-    const response = await s.app.inject({
+    const response = await inject(s.app, {
       method: 'POST', url: '/v2/models/mobilenetv2/infer',
       payload: { id: 'req-1', inputs: [{ name: 'image', shape: [2], datatype: 'BYTES', data: [image, image] }] },
     });
@@ -57,7 +57,7 @@ describe('HTTP API (in-process inject)', () => {
     const s = setup();
     stop = s.stop;
     const row = new Array(224 * 224 * 3).fill(0.5);
-    const response = await s.app.inject({ method: 'POST', url: '/v2/models/mobilenetv2/infer', payload: fp32([2, 224, 224, 3], [...row, ...row]) });
+    const response = await inject(s.app, { method: 'POST', url: '/v2/models/mobilenetv2/infer', payload: fp32([2, 224, 224, 3], [...row, ...row]) });
     expect(response.statusCode).toBe(200);
     expect(response.json().outputs[0].shape).toEqual([2, 1]);
   });
@@ -82,7 +82,7 @@ describe('HTTP API (in-process inject)', () => {
     it(`answers ${status} ${code} for ${name}`, async () => {
       const s = setup();
       stop = s.stop;
-      const response = await s.app.inject(request);
+      const response = await inject(s.app, request);
       expect(response.statusCode).toBe(status);
       expect(response.json().code).toBe(code);
       if (message) expect(response.json().error).toMatch(message);
@@ -94,7 +94,7 @@ describe('HTTP API (in-process inject)', () => {
     const s = setup();
     stop = s.stop;
     s.stop();
-    const pending = s.app.inject({ method: 'POST', url: '/v2/models/mobilenetv2/classify', headers: { 'content-type': 'image/png' }, payload: Buffer.from('not a png') });
+    const pending = inject(s.app, { method: 'POST', url: '/v2/models/mobilenetv2/classify', headers: { 'content-type': 'image/png' }, payload: Buffer.from('not a png') });
     for (let i = 0; i < 50 && s.invoker.calls.length === 0; i++) await flush();
     const call = s.invoker.calls[0]!;
     call.resolve(echoOutcome(call.event, () => ({ error: { code: 'IMAGE_DECODE_FAILED', message: 'Could not decode the image' } })));
@@ -108,9 +108,9 @@ describe('HTTP API (in-process inject)', () => {
     stop = s.stop;
     const classify = { method: 'POST' as const, url: '/v2/models/mobilenetv2/classify', headers: { 'content-type': 'image/png' }, payload: png };
     // The virtual clock never moves, so the first request waits in the queue for its deadline.
-    void s.app.inject(classify);
+    void inject(s.app, classify);
     for (let i = 0; i < 50 && s.gateway.queueDepth('mobilenetv2') === 0; i++) await flush();
-    const refused = await s.app.inject(classify);
+    const refused = await inject(s.app, classify);
     expect(refused.statusCode).toBe(503);
     expect(refused.json().code).toBe('QUEUE_FULL');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -121,33 +121,50 @@ describe('HTTP API (in-process inject)', () => {
     stop = s.stop;
     const url = '/v2/models/mobilenetv2/classify';
     const headers = { 'content-type': 'image/png' };
-    expect((await s.app.inject({ method: 'POST', url, headers, payload: png })).statusCode).toBe(401);
-    expect((await s.app.inject({ method: 'POST', url, headers: { ...headers, authorization: 'Bearer wrong' }, payload: png })).json().code).toBe('UNAUTHORIZED');
-    expect((await s.app.inject({ method: 'POST', url, headers: { ...headers, authorization: 'Bearer s3cret' }, payload: png })).statusCode).toBe(200);
-    expect((await s.app.inject({ method: 'GET', url: '/v2/health/live' })).statusCode).toBe(200);
+    expect((await inject(s.app, { method: 'POST', url, headers, payload: png })).statusCode).toBe(401);
+    expect((await inject(s.app, { method: 'POST', url, headers: { ...headers, authorization: 'Bearer wrong' }, payload: png })).json().code).toBe('UNAUTHORIZED');
+    expect((await inject(s.app, { method: 'POST', url, headers: { ...headers, authorization: 'Bearer s3cret' }, payload: png })).statusCode).toBe(200);
+    expect((await inject(s.app, { method: 'GET', url: '/v2/health/live' })).statusCode).toBe(200);
   });
 
   it('serves health, model metadata and readiness', async () => {
     const s = setup();
     stop = s.stop;
-    expect((await s.app.inject({ method: 'GET', url: '/v2/health/ready' })).json()).toEqual({ ready: true });
-    expect((await s.app.inject({ method: 'GET', url: '/v2/models/mobilenetv2/ready' })).json()).toEqual({ name: 'mobilenetv2', ready: true });
-    const meta = (await s.app.inject({ method: 'GET', url: '/v2/models/mobilenetv2' })).json();
+    expect((await inject(s.app, { method: 'GET', url: '/v2/health/ready' })).json()).toEqual({ ready: true });
+    expect((await inject(s.app, { method: 'GET', url: '/v2/models/mobilenetv2/ready' })).json()).toEqual({ name: 'mobilenetv2', ready: true });
+    const meta = (await inject(s.app, { method: 'GET', url: '/v2/models/mobilenetv2' })).json();
     expect(meta.inputs[0]).toEqual({ name: 'input', datatype: 'FP32', shape: [-1, 224, 224, 3] });
     expect(meta.outputs[0]).toEqual({ name: 'probabilities', datatype: 'FP32', shape: [-1, 5] });
-    expect((await s.app.inject({ method: 'GET', url: '/v2/models/resnet' })).statusCode).toBe(404);
+    expect((await inject(s.app, { method: 'GET', url: '/v2/models/resnet' })).statusCode).toBe(404);
   });
 
   it('exposes batches, errors and the config in /metrics', async () => {
     const s = setup();
     stop = s.stop;
-    await s.app.inject({ method: 'POST', url: '/v2/models/mobilenetv2/classify', headers: { 'content-type': 'image/png' }, payload: png });
-    await s.app.inject({ method: 'POST', url: '/v2/models/nope/classify', headers: { 'content-type': 'image/png' }, payload: png });
-    const text = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
+    await inject(s.app, { method: 'POST', url: '/v2/models/mobilenetv2/classify', headers: { 'content-type': 'image/png' }, payload: png });
+    await inject(s.app, { method: 'POST', url: '/v2/models/nope/classify', headers: { 'content-type': 'image/png' }, payload: png });
+    const text = (await inject(s.app, { method: 'GET', url: '/metrics' })).body;
     expect(text).toMatch(/ferry_batch_size_count\{model="mobilenetv2",reason="full"\} 1/);
     expect(text).toMatch(/ferry_invocations_total\{model="mobilenetv2",outcome="ok"\} 1/);
-    expect(text).toMatch(/ferry_errors_total\{model="nope",code="UNKNOWN_MODEL"\} 1/);
+    // A model the gateway does not serve is counted under "unknown": clients cannot mint label values.
+    expect(text).toMatch(/ferry_errors_total\{model="unknown",code="UNKNOWN_MODEL"\} 1/);
+    expect(text).not.toMatch(/model="nope"/);
     expect(text).toMatch(/ferry_config\{model="mobilenetv2",key="batch_size"\} 1/);
     expect(text).toMatch(/ferry_request_duration_seconds_count\{model="mobilenetv2",status="200"\} 1/);
+    expect(text).toMatch(/ferry_queue_depth\{model="mobilenetv2"\} 0/);
+    expect(text).toMatch(/ferry_invocations_in_flight 0/);
+  });
+
+  it('reports the queue depth and invocations in flight as they are when scraped', async () => {
+    const s = setup({ batchSize: 4 });
+    stop = s.stop;
+    s.stop(); // answer nothing: invocations stay in flight
+    const held = [1, 2, 3, 4, 5, 6].map(() => s.gateway.infer('mobilenetv2', [{ input: { image: 'x' }, payloadBytes: 10 }]));
+    await flush();
+    const text = (await inject(s.app, { method: 'GET', url: '/metrics' })).body;
+    expect(text).toMatch(/ferry_queue_depth\{model="mobilenetv2"\} 2/);
+    expect(text).toMatch(/ferry_invocations_in_flight 1/);
+    for (const call of s.invoker.calls.splice(0)) call.resolve(echoOutcome(call.event));
+    void held;
   });
 });

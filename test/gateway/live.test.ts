@@ -14,7 +14,7 @@ import { processAlive, waitFor } from '../helpers/runtime.js';
 const png = readFileSync(sampleFile('cartoon-house.png'));
 const config: ModelConfig = { functionName: 'mobilenetv2', batchSize: 4, processes: 2, threadsPerProcess: 1, memoryMb: 3538, sloMs: 1000 };
 
-function start() {
+function start(onArrivals: (count: number) => void = () => undefined) {
   const runtime = new LocalRuntime({
     functions: [{ name: 'mobilenetv2', model: 'mobilenetv2', memoryMb: config.memoryMb, timeoutS: 60, handler: 'index.handler' }],
     cacheDir: testCacheDir,
@@ -24,6 +24,7 @@ function start() {
   const gateway = new Gateway({
     invoker: new LocalInvoker(runtime), clock: systemClock(), models: { mobilenetv2: config },
     dispatcher: { maxInFlight: 2, random: Math.random },
+    observer: { onArrivals: (_model, count) => onArrivals(count), onAnswer: () => undefined, onCost: () => undefined },
   });
   const app = createHttpServer(gateway);
   return { runtime, gateway, app };
@@ -65,11 +66,8 @@ describe('gateway over a real socket, with the real runtime and model', () => {
 
 describe('graceful shutdown', () => {
   it('answers every request in flight, then reaps every instance', async () => {
-    const live = start();
     let received = 0;
-    live.app.addHook('preHandler', async () => {
-      received++;
-    });
+    const live = start((count) => (received += count));
     const url = await live.app.listen({ port: 0, host: '127.0.0.1' });
     await classify(url); // warm
     const inFlight = Array.from({ length: 6 }, () => classify(url));

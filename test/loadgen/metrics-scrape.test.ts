@@ -49,13 +49,17 @@ describe('metrics scrape', () => {
 
   it("reads what the gateway's own registry exposes", async () => {
     const metrics = new GatewayMetrics();
-    metrics.invocations.inc({ model: 'mobilenetv2', outcome: 'ok' }, 3);
-    metrics.batchSize.observe({ model: 'mobilenetv2', reason: 'full' }, 8);
-    metrics.batchSize.observe({ model: 'mobilenetv2', reason: 'deadline' }, 2);
+    const meter = metrics.model('mobilenetv2');
+    meter.recordBatch(8, 'full', 12);
+    meter.recordBatch(2, 'deadline', 250);
     const outcome = await new NoopInvoker().invoke('fn', { model: 'mobilenetv2', inputs: [] });
-    metrics.recordBilling('mobilenetv2', outcome.billing!);
+    meter.recordInvocation('ok');
+    meter.recordInvocation('throttled');
+    meter.recordInvocation('ok', outcome.billing!);
     const counters = gatewayCounters(await metrics.registry.metrics(), 'mobilenetv2');
     expect(counters).toMatchObject({ invocations: 3, coldStarts: 0, batchSizeSum: 10, batchSizeCount: 2 });
     expect(counters.costUsd).toBeCloseTo(outcome.billing!.costUsd, 15);
+    // Counters are copied from the gateway's sums at each scrape: scraping again adds nothing.
+    expect(gatewayCounters(await metrics.registry.metrics(), 'mobilenetv2')).toEqual(counters);
   });
 });

@@ -1,0 +1,69 @@
+import type { IncomingMessage } from 'node:http';
+import secureJson from 'secure-json-parse';
+import { FerryError } from '../core/errors.js';
+
+/** The request closed before its body was read: nobody is left to answer. */
+export class ClientGone extends Error {}
+
+/**
+ * Reads a request body of at most `limitBytes`. A declared Content-Length over the limit
+ * is refused before a byte is read; a body that grows past it while streaming (chunked, or
+ * a Content-Length that lied) is refused as soon as it does, without buffering the rest.
+ * Either way the answer must close the connection (the rest of the body is never read).
+ */
+export function readBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  const tooLarge = () => new FerryError('BODY_TOO_LARGE', `Expected a body of at most ${limitBytes} bytes, got more`);
+  const declared = Number(request.headers['content-length']);
+  if (declared > limitBytes) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    // Listeners stay attached (the request is discarded after): a flag ends the reading,
+    // cheaper than removing them on every request.
+    let settled = false;
+    request.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      bytes += chunk.length;
+      if (bytes > limitBytes) {
+        settled = true;
+        request.pause();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
+    });
+    // 'close' also follows a normal 'end'; before one, the client went away.
+    request.on('close', () => {
+      if (settled) return;
+      settled = true;
+      reject(new ClientGone('The client closed the request before sending its whole body'));
+    });
+  });
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters ('' if none). */
+export function mediaType(contentType: string | undefined): string {
+  if (!contentType) return '';
+  if (contentType === 'application/json') return contentType; // what nearly every request says
+  const semicolon = contentType.indexOf(';');
+  return (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+}
+
+/**
+ * Parses a JSON body. Like fastify's default parser it refuses `__proto__` and
+ * `constructor.prototype` keys (prototype poisoning, should any code ever merge the body
+ * into another object); secure-json-parse only scans the text when it contains them.
+ */
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) throw new FerryError('EMPTY_BODY', 'Expected a JSON body, got none');
+  try {
+    return secureJson.parse(body.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (error) {
+    throw new FerryError('INVALID_JSON', `Expected the body to be JSON: ${(error as Error).message}`);
+  }
+}

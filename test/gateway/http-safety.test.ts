@@ -1,0 +1,140 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NoopInvoker } from '../../src/bench/noop-invoker.js';
+import { Gateway } from '../../src/gateway/gateway.js';
+import { createHttpServer, type GatewayHttpServer } from '../../src/gateway/http-server.js';
+import { shutdownGateway } from '../../src/gateway/shutdown.js';
+import { systemClock } from '../../src/util/system-clock.js';
+import { inject } from '../helpers/inject.js';
+
+const model = { functionName: 'fn', batchSize: 1, processes: 1, threadsPerProcess: 1, memoryMb: 1769, sloMs: 300 };
+const image = { inputs: [{ name: 'image', shape: [1], datatype: 'BYTES', data: ['aGk='] }] };
+
+let open: Array<{ app: GatewayHttpServer; gateway: Gateway }> = [];
+afterEach(async () => {
+  await Promise.all(open.map(({ app, gateway }) => shutdownGateway(app, gateway)));
+  open = [];
+});
+
+/** A gateway over the no-op invoker (a stand-in for the platform: it answers every item at once). */
+async function serve(options: { jsonBodyLimitBytes?: number; invocationMs?: number } = {}) {
+  const invoker = new NoopInvoker(options.invocationMs ?? 0);
+  const gateway = new Gateway({ invoker, clock: systemClock(), models: { mobilenetv2: model }, dispatcher: { maxInFlight: 4, random: Math.random } });
+  const app = createHttpServer(gateway, options.jsonBodyLimitBytes ? { jsonBodyLimitBytes: options.jsonBodyLimitBytes } : {});
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  open.push({ app, gateway });
+  return { app, gateway, invoker, port: Number(new URL(url).port), url };
+}
+
+/** Writes raw bytes on a fresh connection and returns everything the server sent until it closed (or `waitMs`). */
+function rawExchange(port: number, chunks: Array<string | Buffer>, waitMs = 2000): Promise<{ text: string; closedByServer: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text, closedByServer: false });
+    }, waitMs);
+    socket.on('data', (data) => (text += data.toString('latin1')));
+    socket.on('end', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ text, closedByServer: true });
+    });
+    socket.on('error', reject);
+    socket.on('connect', () => {
+      for (const chunk of chunks) socket.write(chunk);
+    });
+  });
+}
+
+describe('HTTP safety (node:http server)', () => {
+  it('refuses prototype-poisoning keys in JSON bodies', async () => {
+    const { app, invoker } = await serve();
+    const response = await inject(app, {
+      method: 'POST', url: '/v2/models/mobilenetv2/infer', headers: { 'content-type': 'application/json' },
+      payload: `{"__proto__": {"polluted": true}, ${JSON.stringify(image).slice(1)}`,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().code).toBe('INVALID_JSON');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(invoker.invocations).toBe(0);
+  });
+
+  it('refuses a declared Content-Length over the limit before reading it, and closes the connection', async () => {
+    const { port, invoker } = await serve({ jsonBodyLimitBytes: 1000 });
+    const { text, closedByServer } = await rawExchange(port, [
+      'POST /v2/models/mobilenetv2/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n', '{"inputs":',
+    ]);
+    expect(text).toMatch(/^HTTP\/1\.1 413/);
+    expect(text).toMatch(/"code":"BODY_TOO_LARGE"/);
+    expect(text.toLowerCase()).toMatch(/connection: close/);
+    expect(closedByServer).toBe(true);
+    expect(invoker.invocations).toBe(0);
+  });
+
+  it('refuses a chunked body once it grows past the limit, without waiting for its end', async () => {
+    const { port } = await serve({ jsonBodyLimitBytes: 1000 });
+    const chunk = 'x'.repeat(600);
+    const { text, closedByServer } = await rawExchange(port, [
+      'POST /v2/models/mobilenetv2/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+      `${(600).toString(16)}\r\n${chunk}\r\n`, `${(600).toString(16)}\r\n${chunk}\r\n`,
+    ]);
+    expect(text).toMatch(/^HTTP\/1\.1 413/);
+    expect(closedByServer).toBe(true);
+  });
+
+  it('survives a client that hangs up mid-body, and keeps serving', async () => {
+    const { port, url, gateway } = await serve();
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.write('POST /v2/models/mobilenetv2/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"inp');
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 50);
+      });
+    });
+    expect(gateway.queueDepth('mobilenetv2')).toBe(0);
+    const response = await fetch(`${url}/v2/models/mobilenetv2/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(image) });
+    expect(response.status).toBe(200);
+  });
+
+  it('answers every accepted item even when its client hung up, and nothing twice', async () => {
+    const { port, url, gateway, invoker } = await serve({ invocationMs: 100 });
+    let answered = 0;
+    const body = JSON.stringify(image);
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.write(`POST /v2/models/mobilenetv2/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        setTimeout(() => {
+          socket.destroy(); // while its invocation runs
+          resolve();
+        }, 30);
+      });
+    });
+    const tally = gateway.metrics.model('mobilenetv2');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    answered = tally.invocationsByOutcome.get('ok') ?? 0;
+    expect(answered).toBe(1);
+    expect(invoker.invocations).toBe(1);
+    expect((await fetch(`${url}/v2/health/live`)).status).toBe(200);
+  });
+
+  it('answers HEAD on GET routes without a body, 404 on a wrong method, and 404 on a malformed model name', async () => {
+    const { app } = await serve();
+    const head = await inject(app, { method: 'HEAD', url: '/v2/health/live' });
+    expect(head.statusCode).toBe(200);
+    expect(head.body).toBe('');
+    expect((await inject(app, { method: 'DELETE', url: '/v2/models/mobilenetv2/infer' })).json().code).toBe('NOT_FOUND');
+    expect((await inject(app, { method: 'GET', url: '/v2/models/mobilenetv2/infer' })).statusCode).toBe(404);
+    expect((await inject(app, { method: 'POST', url: '/v2/models/%E0%A4%A/infer', payload: image })).json().code).toBe('NOT_FOUND');
+  });
+
+  it('refuses a JSON route body of another media type with 415', async () => {
+    const { app } = await serve();
+    const response = await inject(app, { method: 'POST', url: '/v2/models/mobilenetv2/infer', headers: { 'content-type': 'text/plain' }, payload: JSON.stringify(image) });
+    expect(response.statusCode).toBe(415);
+    expect(response.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+});
