@@ -1,11 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { BayesOpt } from '../core/bayes-opt.js';
 import { ConfigSpace, type ContextRange } from '../core/config-space.js';
 import { Rng } from '../core/random.js';
 import { quantile } from '../core/stats.js';
+import { FerryError } from '../core/errors.js';
 import { integerOption } from '../cli/options.js';
-import { buildSurfaces, loadProfile, parseSurfaceFile, type SurfaceCase, type SurfaceFile, type SurfacePoint } from './tuner-surfaces.js';
+import { buildSurfaces, loadProfile, parseSurfaceFile, type Profile, type SurfaceCase, type SurfaceFile, type SurfacePoint } from './tuner-surfaces.js';
 
 /**
  * Sample efficiency of the tuner on cost surfaces: evaluations until the optimizer first
@@ -190,9 +192,9 @@ function warmRow(byRate: Map<number, SurfaceCase>, space: ConfigSpace, from: num
 
 export const rateChanges: ReadonlyArray<[number, number]> = [[20, 50], [50, 20], [5, 100]];
 
-export function runBuiltinBench(options: TunerBenchOptions, log: (line: string) => void = () => undefined): { rows: BuiltinRow[]; warmStart: WarmRow[] } {
+export function runBuiltinBench(options: TunerBenchOptions, log: (line: string) => void = () => undefined, profile: Profile = loadProfile()): { rows: BuiltinRow[]; warmStart: WarmRow[] } {
   const space = new ConfigSpace();
-  const file = buildSurfaces(loadProfile(), space);
+  const file = buildSurfaces(profile, space);
   const rows = file.cases.map((c) => {
     log(`tuner bench: ${c.arrivalRatePerS} req/s, SLO ${c.sloMs} ms`);
     return builtinRow(c, space, options);
@@ -239,6 +241,7 @@ function printBuiltin(result: { rows: BuiltinRow[]; warmStart: WarmRow[] }, opti
 
 interface TunerFlags {
   surface?: string;
+  profile?: string;
   writeSurface?: string;
   seeds: number;
   json?: boolean;
@@ -250,11 +253,12 @@ export function registerTunerBench(bench: Command): void {
     .description('sample efficiency of the Bayesian tuner vs random search, grid and Power Tuning on cost surfaces')
     .option('--surface <file>', 'surfaces JSON { cases: [ { model, arrivalRatePerS, sloMs, points: [ { memoryMb, batchSize, processes, costUsd, p99Ms } ] } ] }')
     .option('--seeds <n>', 'seeds per case', integerOption('--seeds', 1, 1000), 20)
-    .option('--write-surface <file>', 'write the built-in surfaces (from profiles/mobilenetv2.json) in the --surface format and exit')
+    .option('--profile <file>', 'the profile (ferry profile --json) the built-in surfaces are modelled from', 'profiles/mobilenetv2.json')
+    .option('--write-surface <file>', 'write the built-in surfaces (from --profile) in the --surface format and exit')
     .option('--json', 'print JSON')
     .action((flags: TunerFlags) => {
       if (flags.writeSurface) {
-        writeFileSync(flags.writeSurface, `${JSON.stringify(buildSurfaces(loadProfile(), new ConfigSpace()), null, 2)}\n`);
+        writeFileSync(flags.writeSurface, `${JSON.stringify(buildSurfaces(profileFrom(flags.profile), new ConfigSpace()), null, 2)}\n`);
         console.error(`ferry bench tuner: wrote the built-in surfaces to ${flags.writeSurface}`);
         return;
       }
@@ -267,8 +271,20 @@ export function registerTunerBench(bench: Command): void {
         for (const r of result.rows) console.log(`| ${r.model} | ${r.arrivalRatePerS} | ${r.sloMs} | ${r.medianEvals} | ${r.p90Evals} | ${r.failures} |`);
         return;
       }
-      const result = runBuiltinBench(options, (line) => console.error(line));
+      const profile = profileFrom(flags.profile);
+      console.error(`ferry bench tuner: surfaces modelled from the ${profile.model} profile (${flags.profile ?? 'profiles/mobilenetv2.json'})`);
+      const result = runBuiltinBench(options, (line) => console.error(line), profile);
       if (flags.json) return console.log(JSON.stringify(result, null, 2));
       printBuiltin(result, options, (performance.now() - started) / 1000);
     });
+}
+
+/** The profile named on the command line (relative to the working directory), or the shipped MobileNetV2 one. */
+function profileFrom(file: string | undefined): Profile {
+  if (!file || file === 'profiles/mobilenetv2.json') return loadProfile();
+  try {
+    return loadProfile(path.resolve(file));
+  } catch (error) {
+    throw new FerryError('INVALID_ARGUMENT', `Expected --profile to be a profile JSON (ferry profile --json), could not read ${file}: ${(error as Error).message}`);
+  }
 }

@@ -144,14 +144,23 @@ describe('Cusum', () => {
 });
 
 describe('RetuneTrigger', () => {
-  it('reports a large change once its effect is confirmed, with the estimated start', () => {
+  it('reports a large change once its effect is confirmed, with the estimated start: a plain one early', () => {
     const series = stepSeries(new Rng(11), { baseRate: 20, factor: 2, noise: 'poisson', segments: 2 });
-    const trigger = new RetuneTrigger(new Bocpd(), { afterWindow: 10 });
-    const alarms = runDetector(trigger, series.counts);
+    const [declared] = runDetector(new Bocpd(), series.counts);
+    const alarms = runDetector(new RetuneTrigger(new Bocpd(), { afterWindow: 10 }), series.counts);
     expect(alarms).toHaveLength(1);
     expect(Math.abs(alarms[0]!.changeIndex - series.changePoints[0]!)).toBeLessThanOrEqual(5);
-    // Not before 10 intervals after the detector declared it.
-    expect(alarms[0]!.index).toBeGreaterThanOrEqual(series.changePoints[0]! + 10);
+    // A 2x step clears the 30% minimum by far: confirmed after minAfter (3) intervals, not the full 10.
+    expect(alarms[0]!.index - declared!.index).toBeGreaterThanOrEqual(3);
+    expect(alarms[0]!.index - declared!.index).toBeLessThan(10);
+  });
+
+  it('confirms a change barely over the minimum effect only after the full window', () => {
+    const counts = [...new Array<number>(300).fill(100), ...new Array<number>(300).fill(135)];
+    const [declared] = runDetector(new Cusum(), counts);
+    const alarms = runDetector(new RetuneTrigger(new Cusum(), { afterWindow: 10 }), counts);
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]!.index - declared!.index).toBe(10);
   });
 
   it('drops changes under the minimum effect that the bare detector reports', () => {

@@ -13,7 +13,11 @@ import type { ChangePointDetector, ChangePointResult } from './detector.js';
  *   after the declaration, not from s: the intervals from s to the declaration are the ones
  *   that made the detector fire, and judging a candidate on them passes nearly every false
  *   alarm (measured: all of CUSUM's on over-dispersed counts at 10 req/s). The price is
- *   afterWindow intervals of delay; and
+ *   afterWindow intervals of delay, unless the change is plain sooner: from `minAfter`
+ *   intervals after the declaration on, a candidate whose measured effect clears the
+ *   minimum by `earlyZ` standard errors of the log rate ratio (delta method, each window's
+ *   variance at least Poisson's) is confirmed at once, a sequential test of which the fixed
+ *   window is the last step; and
  * - at least `minGap` intervals have passed since the previous trigger (a passing candidate
  *   waits for the gap; a newer candidate replaces a waiting one).
  * The trigger reports the candidate's estimated start as its changeIndex.
@@ -29,9 +33,15 @@ export interface RetuneTriggerOptions {
   beforeWindow: number;
   /** Added to both mean counts per interval before taking their ratio. @default 0.5 */
   pseudoCount: number;
+  /** Intervals after the declaration before an early confirmation is considered. @default 3 */
+  minAfter: number;
+  /** Standard errors by which an early confirmation must clear the minimum effect. @default 2 */
+  earlyZ: number;
 }
 
-export const defaultRetuneTriggerOptions: RetuneTriggerOptions = { minGap: 60, minEffect: 0.3, afterWindow: 10, beforeWindow: 60, pseudoCount: 0.5 };
+export const defaultRetuneTriggerOptions: RetuneTriggerOptions = {
+  minGap: 60, minEffect: 0.3, afterWindow: 10, beforeWindow: 60, pseudoCount: 0.5, minAfter: 3, earlyZ: 2,
+};
 
 /** A trigger's score is the rate ratio (after / before, with pseudo-counts) of the last candidate judged. */
 export class RetuneTrigger implements ChangePointDetector {
@@ -87,20 +97,27 @@ export class RetuneTrigger implements ChangePointDetector {
     const o = this.options;
     if (candidate.ratio === undefined) {
       const afterFrom = candidate.declaredAt + 1;
-      if (this.index < afterFrom + o.afterWindow - 1) return quiet;
+      const measured = this.index - afterFrom + 1;
+      if (measured < Math.min(o.minAfter, o.afterWindow)) return quiet;
       const floor = Math.max(candidate.start - o.beforeWindow, this.lastTrigger?.start ?? 0, this.offset);
       if (candidate.start - floor < o.afterWindow) {
         this.candidate = undefined; // too little of the old rate to compare with
         return quiet;
       }
-      const before = this.meanCount(floor, candidate.start) + o.pseudoCount;
-      const after = this.meanCount(afterFrom, afterFrom + o.afterWindow) + o.pseudoCount;
-      candidate.ratio = after / before;
-      this.lastRatio = candidate.ratio;
-      if (Math.max(candidate.ratio, 1 / candidate.ratio) < 1 + o.minEffect) {
+      const before = this.stats(floor, candidate.start);
+      const after = this.stats(afterFrom, this.index + 1);
+      const ratio = (after.mean + o.pseudoCount) / (before.mean + o.pseudoCount);
+      const effect = Math.abs(Math.log(ratio)) - Math.log(1 + o.minEffect);
+      if (measured < o.afterWindow) {
+        // Early: only a change that clears the minimum effect by earlyZ standard errors.
+        if (effect < o.earlyZ * logRatioStdError(before, after, o.pseudoCount)) return quiet;
+      } else if (effect < 0) {
+        this.lastRatio = ratio;
         this.candidate = undefined;
-        return { ...quiet, score: candidate.ratio };
+        return { ...quiet, score: ratio };
       }
+      candidate.ratio = ratio;
+      this.lastRatio = ratio;
     }
     if (this.lastTrigger !== undefined && this.index - this.lastTrigger.index < o.minGap) return quiet;
     this.candidate = undefined;
@@ -108,10 +125,32 @@ export class RetuneTrigger implements ChangePointDetector {
     return { changed: true, index: this.index, changeIndex: candidate.start, score: candidate.ratio };
   }
 
-  /** Mean count over indices [from, to). */
-  private meanCount(from: number, to: number): number {
+  /** Mean and variance of the counts over indices [from, to). */
+  private stats(from: number, to: number): WindowStats {
     let sum = 0;
-    for (let i = from; i < to; i++) sum += this.counts[i - this.offset]!;
-    return sum / (to - from);
+    let squares = 0;
+    for (let i = from; i < to; i++) {
+      const c = this.counts[i - this.offset]!;
+      sum += c;
+      squares += c * c;
+    }
+    const n = to - from;
+    const mean = sum / n;
+    return { n, mean, variance: n > 1 ? Math.max(0, (squares - n * mean * mean) / (n - 1)) : mean };
   }
+}
+
+interface WindowStats {
+  n: number;
+  mean: number;
+  variance: number;
+}
+
+/**
+ * Standard error of log(after mean / before mean), by the delta method. Each window's
+ * variance is at least its mean (Poisson): three intervals say little about over-dispersion.
+ */
+function logRatioStdError(before: WindowStats, after: WindowStats, pseudoCount: number): number {
+  const term = (w: WindowStats) => Math.max(w.variance, w.mean) / (w.n * (w.mean + pseudoCount) ** 2);
+  return Math.sqrt(term(before) + term(after));
 }
