@@ -192,8 +192,9 @@ export function formatDetectBench(result: DetectBenchResult): string {
       '(3 changes, up and down); noise Poisson, or negative binomial with variance r + r^2/10 (2x Poisson at 10 req/s, 11x at 100). ' +
       "F1 with a 5-interval margin on the estimated change start (TCPDBench's matching, without its free change at t = 0); " +
       'delay = interval of the declaration - true change, over matched changes, in intervals = seconds. ' +
-      `Trigger: re-tuning trigger with min gap ${t.minGap} intervals, min effect ${t.minEffect * 100}% measured over the ${t.afterWindow} intervals ` +
-      `after the declaration vs up to ${t.beforeWindow} before the start.`,
+      `Trigger: re-tuning trigger with min gap ${t.minGap} intervals, min effect ${t.minEffect * 100}% of the rate after the declaration vs up to ` +
+      `${t.beforeWindow} intervals before the start: confirmed from ${t.minAfter} intervals after the declaration once it clears the effect by ` +
+      `${t.earlyZ} standard errors, else judged on the ${t.afterWindow} intervals after it.`,
     '',
   );
 

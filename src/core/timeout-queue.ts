@@ -51,9 +51,12 @@ export class TimeoutQueue {
     return count;
   }
 
-  /** Calls `onTimeout` `timeoutMs` from now unless the returned timeout is cleared first. */
-  start(onTimeout: () => void): Timeout {
-    const entry = new Entry(this.clock.nowMs() + this.timeoutMs, onTimeout, this);
+  /**
+   * Calls `onTimeout` `timeoutMs` after `nowMs` (the clock's now, which a caller that just
+   * read it may pass) unless the returned timeout is cleared first.
+   */
+  start(onTimeout: () => void, nowMs = this.clock.nowMs()): Timeout {
+    const entry = new Entry(nowMs + this.timeoutMs, onTimeout, this);
     this.entries.push(entry);
     // An armed timer is due no later than this deadline (it is armed for an earlier start).
     this.timer ??= this.arm(this.timeoutMs);

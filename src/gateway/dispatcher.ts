@@ -106,7 +106,7 @@ export class Dispatcher {
       this.clock.setTimer(this.backoffMs(attempt), () => this.attempt(model, retry, config, attempt + 1, onDone));
     };
     const timeout = this.timeouts.start(() =>
-      complete({ ok: false, error: { kind: 'timeout', errorType: 'Timeout', message: `no answer within ${this.timeouts.timeoutMs} ms` } }));
+      complete({ ok: false, error: { kind: 'timeout', errorType: 'Timeout', message: `no answer within ${this.timeouts.timeoutMs} ms` } }), startMs);
     const failed = (error: unknown) => complete({ ok: false, error: { kind: 'transport', errorType: 'InvokerError', message: (error as Error)?.message ?? String(error) } });
     try {
       this.invoker.invoke(config.functionName, event).then(complete, failed);

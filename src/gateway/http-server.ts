@@ -24,6 +24,7 @@ export interface HttpOptions {
 }
 
 const imageTypes = ['image/jpeg', 'image/png', 'image/webp'];
+const modelsPrefix = '/v2/models/';
 const jsonType = 'application/json; charset=utf-8';
 
 /** What a route answers: a status and a body, already serialized. */
@@ -100,7 +101,7 @@ export class GatewayHttpServer {
 
   /** The request handler (also what in-process tests inject requests into). */
   readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
-    const startMs = performance.now();
+    const startMs = this.log ? performance.now() : 0;
     const fail = (error: unknown) => {
       if (!(error instanceof ClientGone)) this.send(request, response, this.errorReply(request, error), startMs);
     };
@@ -121,10 +122,12 @@ export class GatewayHttpServer {
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
     const method = request.method === 'HEAD' ? 'GET' : request.method;
     if (this.expectedAuth && !path.startsWith('/v2/health')) this.checkToken(request);
-    if (path.startsWith('/v2/models/')) {
-      const [rawModel, action, extra] = path.slice('/v2/models/'.length).split('/');
-      const model = decodeSegment(rawModel!);
-      if (extra === undefined && model) {
+    if (path.startsWith(modelsPrefix)) {
+      // /v2/models/{model} or /v2/models/{model}/{action}, nothing deeper.
+      const slash = path.indexOf('/', modelsPrefix.length);
+      const action = slash < 0 ? undefined : path.slice(slash + 1);
+      const model = decodeSegment(slash < 0 ? path.slice(modelsPrefix.length) : path.slice(modelsPrefix.length, slash));
+      if (model && !action?.includes('/')) {
         if (method === 'POST' && action === 'infer') return this.infer(request, model);
         if (method === 'POST' && action === 'classify') return this.classify(request, model, queryAt < 0 ? '' : url.slice(queryAt + 1));
         if (method === 'GET' && action === undefined) return json(200, modelMetadata(this.servedModel(model), this.gateway.config(model)));

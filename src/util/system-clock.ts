@@ -1,8 +1,11 @@
+import { performance } from 'node:perf_hooks';
 import type { Clock, TimerId } from '../core/clock.js';
 
 /**
  * The real clock: monotonic milliseconds and Node timers. The TimerId is Node's Timeout
- * itself, so arming and cancelling (once per invocation, for its timeout) need no lookup.
+ * itself, so cancelling needs no lookup; `performance` is imported rather than read from
+ * the global, which Node 20 defines as a lazy getter (the gateway reads the clock several
+ * times per request).
  */
 export function systemClock(): Clock {
   return {

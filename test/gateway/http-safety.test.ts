@@ -49,16 +49,22 @@ function rawExchange(port: number, chunks: Array<string | Buffer>, waitMs = 2000
 }
 
 describe('HTTP safety (node:http server)', () => {
-  it('refuses prototype-poisoning keys in JSON bodies', async () => {
+  it('refuses prototype-poisoning keys in JSON bodies, spelt plainly or with \\u escapes', async () => {
     const { app, invoker } = await serve();
-    const response = await inject(app, {
-      method: 'POST', url: '/v2/models/mobilenetv2/infer', headers: { 'content-type': 'application/json' },
-      payload: `{"__proto__": {"polluted": true}, ${JSON.stringify(image).slice(1)}`,
-    });
-    expect(response.statusCode).toBe(400);
-    expect(response.json().code).toBe('INVALID_JSON');
+    const rest = JSON.stringify(image).slice(1);
+    for (const key of ['"__proto__": {"polluted": true}', '"\\u005f_proto__": {"polluted": true}', '"constructor": {"prototype": {"polluted": true}}']) {
+      const response = await inject(app, {
+        method: 'POST', url: '/v2/models/mobilenetv2/infer', headers: { 'content-type': 'application/json' }, payload: `{${key}, ${rest}`,
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().code).toBe('INVALID_JSON');
+    }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(invoker.invocations).toBe(0);
+    // An escape that spells nothing of the kind is just JSON.
+    const escaped = await inject(app, { method: 'POST', url: '/v2/models/mobilenetv2/infer', payload: `{"id": "caf\\u00e9", ${rest}` });
+    expect(escaped.statusCode).toBe(200);
+    expect(escaped.json().id).toBe('café');
   });
 
   it('refuses a declared Content-Length over the limit before reading it, and closes the connection', async () => {
