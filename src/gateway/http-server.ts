@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { FerryError, type ErrorCode } from '../core/errors.js';
@@ -42,9 +43,9 @@ const json = (status: number, value: unknown): Reply => ({ status, body: JSON.st
  * clients speak), a raw-image classify endpoint for curl, health, model metadata and
  * Prometheus metrics. Errors answer `{ error, code }` with the code's status.
  *
- * Why not fastify (which served here first): with the same gateway behind both, fastify
- * cost about a third of the gateway's CPU per request on the no-op overhead benchmark
- * (BENCHMARKS.md); eight fixed routes need no router. What fastify gave is kept: body
+ * Why not fastify (which served here first): with the same gateway behind both, dropping
+ * fastify's request, reply and hook machinery was the largest single gain on the no-op
+ * overhead benchmark (BENCHMARKS.md), and eight fixed routes need no router. What fastify gave is kept: body
  * limits enforced while streaming, content-type checks, JSON parsing that refuses
  * prototype-poisoning keys (secure-json-parse, as fastify), one error shape, keep-alive
  * 72 s, and Node's own request and header timeouts against slow clients.
