@@ -1,6 +1,5 @@
 import type { ModelConfig } from '../gateway/model-config.js';
 import { startServing } from '../gateway/serving.js';
-import { createCpuQuota } from '../platform/local/cpu-quota.js';
 
 export interface LocalServingOptions {
   model: string;
@@ -30,11 +29,4 @@ export async function startLocalServing(options: LocalServingOptions): Promise<L
     port: 0,
   });
   return { url: serving.url, close: () => serving.close() };
-}
-
-/** Whether the runtime can enforce Lambda's CPU share here (a cgroup quota), and if not why. */
-export async function cpuQuotaNote(): Promise<string> {
-  const probe = await createCpuQuota({ vcpus: 1, name: `bench-probe-${process.pid}` });
-  await probe.close();
-  return probe.enforced ? 'CPU shares enforced by cgroup quota' : `CPU shares NOT enforced (${probe.reason}): instances ran unthrottled`;
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { machineLine } from '../bench/function-bench.js';
 import { defaultCostTrace, runCostBench, type CostRow } from '../bench/gateway-cost.js';
 import { runGatewayOverhead, type OverheadOptions, type OverheadRow } from '../bench/gateway-overhead.js';
-import { cpuQuotaNote } from '../bench/local-serving.js';
+import { cpuQuotaNote } from '../platform/local/cpu-quota.js';
 import { FerryError } from '../core/errors.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { defaultModelName } from '../function/models/registry.js';
@@ -59,7 +59,7 @@ export function registerGatewayBench(bench: Command): void {
         if (!flags.json) printOverhead(rows, options, machine);
       }
       if (flags.parts.includes('cost')) {
-        const quota = await cpuQuotaNote();
+        const quota = (await cpuQuotaNote()).note;
         const bar = progressBar('replay');
         let rows: CostRow[];
         try {

@@ -5,6 +5,7 @@ import { createLambdaApi, listen } from '../platform/local/lambda-api.js';
 import { LocalRuntime } from '../platform/local/runtime.js';
 import { integerOption } from './options.js';
 import { onShutdown } from './shutdown.js';
+import { cpuQuotaNote } from '../platform/local/cpu-quota.js';
 
 interface RuntimeFlags {
   port: number;
@@ -32,6 +33,8 @@ export function registerRuntime(program: Command): void {
     .option('--verbose', 'print instance log lines')
     .action(async (flags: RuntimeFlags) => {
       const functions = flags.function.length > 0 ? flags.function : [parseFunctionFlag('mobilenetv2=mobilenetv2:1769')];
+      const quota = await cpuQuotaNote();
+      if (!quota.enforced) console.warn(`ferry: warning: ${quota.note}`);
       const runtime = new LocalRuntime({
         functions,
         cacheDir: functionOptionsFromEnv(process.env).cacheDir,

@@ -11,6 +11,7 @@ import { modelNames } from '../function/models/registry.js';
 import { Autotune } from '../gateway/autotune.js';
 import { defaultModelConfig, type ModelConfig } from '../gateway/model-config.js';
 import { startServing } from '../gateway/serving.js';
+import { cpuQuotaNote } from '../platform/local/cpu-quota.js';
 import { systemClock } from '../util/system-clock.js';
 import { integerOption } from './options.js';
 import { onShutdown } from './shutdown.js';
@@ -84,6 +85,10 @@ export function registerServe(program: Command): void {
         throw new FerryError('INVALID_ARGUMENT', `Expected --detector to be one of ${changePointDetectorNames.join(', ')}, got "${flags.detector}"`);
       }
       const cacheDir = functionOptionsFromEnv(process.env).cacheDir;
+      if (flags.backend === 'local') {
+        const quota = await cpuQuotaNote();
+        if (!quota.enforced) console.warn(`ferry: warning: ${quota.note}`);
+      }
       const clock = systemClock();
       const autotune = flags.tune ? new Autotune((line) => console.log(line)) : undefined;
       const token = flags.token ?? process.env.FERRY_TOKEN;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { createCpuQuota } from '../../src/platform/local/cpu-quota.js';
+import { cpuQuotaNote, createCpuQuota } from '../../src/platform/local/cpu-quota.js';
 
 /** A child that spins on the CPU for `ms` of wall-clock time. */
 function busyChild(ms: number) {
@@ -40,5 +40,19 @@ describe('CPU quota (real cgroup)', async () => {
     expect(quota.reason).toMatch(/no cgroup cpu controller/);
     await quota.add(process.pid);
     await quota.close();
+  });
+});
+
+describe('cpuQuotaNote (what ferry serve and ferry runtime warn with)', () => {
+  it('says plainly when no cgroup can hold the share, and why', async () => {
+    const note = await cpuQuotaNote('/nonexistent-cgroup-root');
+    expect(note.enforced).toBe(false);
+    expect(note.note).toMatch(/NOT enforced \(no cgroup cpu controller under \/nonexistent-cgroup-root\): instances run unthrottled/);
+  });
+
+  it('agrees with a real probe on this machine', async () => {
+    const probe = await createCpuQuota({ vcpus: 1, name: `agree-${process.pid}` });
+    await probe.close();
+    expect((await cpuQuotaNote()).enforced).toBe(probe.enforced);
   });
 });

@@ -40,6 +40,18 @@ export interface CpuQuotaOptions {
 
 const groupParent = 'ferry';
 
+/**
+ * Whether Lambda's CPU share can be enforced on this machine (a probe cgroup is made and
+ * removed), as one line for the commands that run instances to print.
+ */
+export async function cpuQuotaNote(cgroupRoot?: string): Promise<{ enforced: boolean; note: string }> {
+  const probe = await createCpuQuota({ vcpus: 1, name: `probe-${process.pid}`, ...(cgroupRoot ? { cgroupRoot } : {}) });
+  await probe.close();
+  return probe.enforced
+    ? { enforced: true, note: 'CPU shares enforced by cgroup quota' }
+    : { enforced: false, note: `CPU shares NOT enforced (${probe.reason}): instances run unthrottled, so latency and cost are not Lambda's` };
+}
+
 export async function createCpuQuota(options: CpuQuotaOptions): Promise<CpuQuota> {
   const root = options.cgroupRoot ?? '/sys/fs/cgroup';
   const periodUs = options.periodUs ?? 100_000;
