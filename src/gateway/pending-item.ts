@@ -24,6 +24,7 @@ export class PendingRequest {
     this.answers = new Array<ItemSettlement>(size);
     this.remaining = size;
     this.done = new Promise((resolve) => (this.resolve = resolve));
+    if (size === 0) this.resolve(this.answers); // nothing to wait for (as Promise.all([]) was)
   }
 
   /** Called by the request's items, each exactly once (PendingItem guards that). */

@@ -150,6 +150,13 @@ describe('gateway batching under a virtual clock', () => {
     expect(invoker.calls).toHaveLength(3);
   });
 
+  it('answers a request of no items at once, invoking nothing', async () => {
+    const { invoker, gateway } = setup();
+    expect(await gateway.infer('mobilenetv2', [])).toEqual([]);
+    await flush();
+    expect(invoker.calls).toHaveLength(0);
+  });
+
   it('refuses past the queue bound with QUEUE_FULL, all or nothing', async () => {
     const { gateway } = setup({ batchSize: 64 }, 3);
     void gateway.infer('mobilenetv2', [image(1), image(2)]);
