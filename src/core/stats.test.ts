@@ -10,6 +10,12 @@ describe('stats', () => {
     expect(median([1, 2, 3, 10])).toBe(2.5);
     expect(mean([1, 2, 6])).toBe(3);
   });
+  it('returns an infinite quantile instead of NaN when it falls among infinities', () => {
+    const values = [...Array<number>(98).fill(10), Infinity, Infinity];
+    expect(quantile(values, 0.995)).toBe(Infinity);
+    expect(quantile([1, Infinity], 0.5)).toBe(Infinity);
+    expect(quantile(values, 0.5)).toBe(10);
+  });
   it('rejects empty input and bad q', () => {
     expect(() => quantile([], 0.5)).toThrow(/at least one/);
     expect(() => quantile([1], 1.5)).toThrow(/q in/);

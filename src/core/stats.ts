@@ -6,6 +6,8 @@ export function quantile(values: readonly number[], q: number): number {
   const position = (sorted.length - 1) * q;
   const lower = Math.floor(position);
   const upper = Math.ceil(position);
+  // Equal neighbours (infinities included, where the difference would be NaN) need no interpolation.
+  if (sorted[lower] === sorted[upper]) return sorted[lower]!;
   return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
 }
 
