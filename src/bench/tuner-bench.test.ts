@@ -61,6 +61,10 @@ describe('ferry bench tuner --surface', () => {
     writeFileSync(file, JSON.stringify({ cases: [{ model: 'x', arrivalRatePerS: 5, sloMs: 100, points: [{ memoryMb: 512 }] }] }));
     await expect(cli(['--surface', file, '--json'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(() => parseSurfaceFile('{"cases": []}')).toThrow(/at least one case/);
+    // meanBatchSize is optional, but where given it cannot exceed the configured batch.
+    const oversized = tinySurface();
+    oversized.cases[0]!.points[0]!.meanBatchSize = 2;
+    expect(() => parseSurfaceFile(JSON.stringify(oversized))).toThrow(/meanBatchSize/);
   });
 
   it('writes the built-in surfaces in the --surface format', async () => {
@@ -105,6 +109,10 @@ describe('tuner surfaces from the MobileNetV2 profile', () => {
     const sparse = surfacePoint(model, { memoryMb: 1769, batchSize: 8, processes: 1 }, { arrivalRatePerS: 5, sloMs: 1000 });
     expect(sparse.costUsd).toBeGreaterThan(point.costUsd);
     expect(sparse.p99Ms).toBeLessThanOrEqual(1000);
+    // It reports the batches it dispatched: full at 100 req/s, fewer than 8 at 5 req/s.
+    expect(point.meanBatchSize).toBe(8);
+    expect(sparse.meanBatchSize).toBeGreaterThan(1);
+    expect(sparse.meanBatchSize).toBeLessThan(8);
     const surface = buildSurface(profile, new ConfigSpace(), { arrivalRatePerS: 50, sloMs: 500 });
     expect(surface.points.some((p) => p.p99Ms > 500)).toBe(true);
     expect(surface.points.some((p) => p.p99Ms <= 500)).toBe(true);

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BayesOpt } from '../core/bayes-opt.js';
+import { BayesOpt, type BayesOptOptions } from '../core/bayes-opt.js';
 import { ConfigSpace, type ContextRange } from '../core/config-space.js';
 import { Rng } from '../core/random.js';
 import { quantile } from '../core/stats.js';
@@ -13,8 +13,9 @@ import { buildSurfaces, loadProfile, parseSurfaceFile, type Profile, type Surfac
  * Sample efficiency of the tuner on cost surfaces: evaluations until the optimizer first
  * evaluates a configuration that is truly feasible (true p99 <= SLO) and within 5% of the
  * cheapest truly feasible cost. Every observation carries 3% multiplicative log-normal noise
- * on cost and on p99 (independently, seeded). A run that gets there in no more than `budget`
- * evaluations succeeds; a failure counts as budget + 1 in the medians and p90s.
+ * on cost, on p99 and on the mean dispatched batch (independently, seeded; the batch never
+ * above the configured size). A run that gets there in no more than `budget` evaluations
+ * succeeds; a failure counts as budget + 1 in the medians and p90s.
  */
 export interface TunerBenchOptions {
   seeds: number;
@@ -22,6 +23,8 @@ export interface TunerBenchOptions {
   budget?: number;
   /** Log-normal sigma of the observation noise. @default 0.03 */
   noise?: number;
+  /** Give the optimizer each point's meanBatchSize (when the surface has it). @default true */
+  meanBatch?: boolean;
 }
 
 export interface SurfaceRow {
@@ -66,7 +69,7 @@ export interface TuneResult {
 }
 
 /** One tuning episode of `bo` against `truth`, until it stops or the budget runs out. */
-export function tuneEpisode(bo: BayesOpt, truth: Truth, noise: Rng, options: { budget: number; sigma: number; arrivalRatePerS: number }): TuneResult {
+export function tuneEpisode(bo: BayesOpt, truth: Truth, noise: Rng, options: { budget: number; sigma: number; arrivalRatePerS: number; batchNoise?: Rng }): TuneResult {
   const context = { arrivalRatePerS: options.arrivalRatePerS };
   let firstHit: number | undefined;
   let evaluations = 0;
@@ -78,7 +81,9 @@ export function tuneEpisode(bo: BayesOpt, truth: Truth, noise: Rng, options: { b
     evaluations++;
     if (point.p99Ms > truth.sloMs) infeasibleEvaluations++;
     if (firstHit === undefined && truth.target.has(index)) firstHit = evaluations;
-    bo.observe(config, { costUsdPerRequest: point.costUsd * Math.exp(options.sigma * noise.normal()), p99Ms: point.p99Ms * Math.exp(options.sigma * noise.normal()) }, context);
+    const observation = { costUsdPerRequest: point.costUsd * Math.exp(options.sigma * noise.normal()), p99Ms: point.p99Ms * Math.exp(options.sigma * noise.normal()) };
+    const batch = options.batchNoise && point.meanBatchSize !== undefined ? Math.min(point.batchSize, point.meanBatchSize * Math.exp(options.sigma * options.batchNoise.normal())) : undefined;
+    bo.observe(config, batch === undefined ? observation : { ...observation, meanBatchSize: batch }, context);
   }
   const best = bo.best();
   return { firstHit, evaluations, incumbentOk: best !== undefined && truth.target.has(truth.space.indexOf(best.config)), infeasibleEvaluations };
@@ -91,12 +96,15 @@ function summarize(hits: (number | undefined)[], budget: number): { medianEvals:
 }
 
 const noiseSeed = (seed: number) => seed * 7919 + 104_729;
+/** The mean batch's noise draws from a generator of its own, so cost and p99 see the same noise with or without it. */
+const batchNoise = (seed: number, options: TunerBenchOptions) => (options.meanBatch ?? true ? new Rng(noiseSeed(seed) + 2) : undefined);
 
-function boRuns(c: SurfaceCase, truth: Truth, options: TunerBenchOptions): TuneResult[] {
+function boRuns(c: SurfaceCase, truth: Truth, options: TunerBenchOptions, variant: Partial<BayesOptOptions> = {}): TuneResult[] {
   const runs: TuneResult[] = [];
   for (let seed = 1; seed <= options.seeds; seed++) {
-    const bo = new BayesOpt({ space: truth.space, sloMs: c.sloMs, seed });
-    runs.push(tuneEpisode(bo, truth, new Rng(noiseSeed(seed)), { budget: options.budget ?? 40, sigma: options.noise ?? 0.03, arrivalRatePerS: c.arrivalRatePerS }));
+    const bo = new BayesOpt({ ...variant, space: truth.space, sloMs: c.sloMs, seed });
+    const batch = batchNoise(seed, options);
+    runs.push(tuneEpisode(bo, truth, new Rng(noiseSeed(seed)), { budget: options.budget ?? 40, sigma: options.noise ?? 0.03, arrivalRatePerS: c.arrivalRatePerS, ...(batch ? { batchNoise: batch } : {}) }));
   }
   return runs;
 }
@@ -117,6 +125,8 @@ export interface BuiltinRow extends SurfaceRow {
   optimum: string;
   boStopMedian: number;
   boIncumbentOk: number;
+  /** BO given only cost and p99 per evaluation (no mean batch): the issue's `--surface` contract. */
+  costAndP99Only: { medianEvals: number; p90Evals: number; failures: number };
   random: { medianEvals: number; p90Evals: number; failures: number };
   gridFirstHit: number;
   powerTuning: { defaultListEvals: number; defaultListCostRatio: number; ferryGridEvals: number };
@@ -129,6 +139,7 @@ function builtinRow(c: SurfaceCase, space: ConfigSpace, options: TunerBenchOptio
   const budget = options.budget ?? 40;
   const truth = caseTruth(c, space);
   const runs = boRuns(c, truth, options);
+  const blind = boRuns(c, truth, { ...options, meanBatch: false });
   const randomHits = Array.from({ length: options.seeds }, (_, s) => {
     const order = new Rng(noiseSeed(s + 1) + 1).shuffle(truth.points.map((_, i) => i));
     const at = order.findIndex((i) => truth.target.has(i)) + 1;
@@ -146,6 +157,7 @@ function builtinRow(c: SurfaceCase, space: ConfigSpace, options: TunerBenchOptio
     optimum: `${best.memoryMb} MB, batch ${best.batchSize}, ${best.processes} proc`,
     boStopMedian: quantile(runs.map((r) => r.evaluations), 0.5),
     boIncumbentOk: runs.filter((r) => r.incumbentOk).length,
+    costAndP99Only: summarize(blind.map((r) => r.firstHit), budget),
     random: summarize(randomHits, budget),
     gridFirstHit: [...truth.target].reduce((a, b) => Math.min(a, b), Infinity) + 1,
     powerTuning: {
@@ -180,12 +192,14 @@ function warmRow(byRate: Map<number, SurfaceCase>, space: ConfigSpace, from: num
   const run = { budget, sigma: options.noise ?? 0.03 };
   for (let seed = 1; seed <= options.seeds; seed++) {
     const cold = new BayesOpt({ space, sloMs: a.sloMs, seed, context: contextRange });
-    hits.cold.push(tuneEpisode(cold, second, new Rng(noiseSeed(seed)), { ...run, arrivalRatePerS: to }).firstHit);
+    const coldBatch = batchNoise(seed, options);
+    hits.cold.push(tuneEpisode(cold, second, new Rng(noiseSeed(seed)), { ...run, arrivalRatePerS: to, ...(coldBatch ? { batchNoise: coldBatch } : {}) }).firstHit);
     const warm = new BayesOpt({ space, sloMs: a.sloMs, seed, context: contextRange });
     const noise = new Rng(noiseSeed(seed));
-    tuneEpisode(warm, first, noise, { ...run, arrivalRatePerS: from });
+    const warmBatch = batchNoise(seed, options);
+    tuneEpisode(warm, first, noise, { ...run, arrivalRatePerS: from, ...(warmBatch ? { batchNoise: warmBatch } : {}) });
     warm.restart({ keepHistory: true });
-    hits.warm.push(tuneEpisode(warm, second, noise, { ...run, arrivalRatePerS: to }).firstHit);
+    hits.warm.push(tuneEpisode(warm, second, noise, { ...run, arrivalRatePerS: to, ...(warmBatch ? { batchNoise: warmBatch } : {}) }).firstHit);
   }
   return { sloMs: a.sloMs, fromRatePerS: from, toRatePerS: to, cold: summarize(hits.cold, budget), warm: summarize(hits.warm, budget) };
 }
@@ -210,6 +224,35 @@ export function runBuiltinBench(options: TunerBenchOptions, log: (line: string) 
   return { rows, warmStart };
 }
 
+export interface AblationRow {
+  variant: string;
+  /** Median evaluations per case, in the order of the built-in cases. */
+  medians: number[];
+  meanOfMedians: number;
+  casesWithinTen: number;
+}
+
+/** The optimizer with one part taken out at a time, on the built-in surfaces: what each part buys. */
+export const ablationVariants: ReadonlyArray<{ variant: string; bo: Partial<BayesOptOptions>; meanBatch: boolean }> = [
+  { variant: 'as shipped', bo: {}, meanBatch: true },
+  { variant: 'without the mean batch (cost and p99 only)', bo: {}, meanBatch: false },
+  { variant: 'without the linear trend (constant prior mean)', bo: { linearTrend: false }, meanBatch: true },
+  { variant: '4 initial design points instead of 3', bo: { initialPoints: 4 }, meanBatch: true },
+];
+
+export function runAblation(options: TunerBenchOptions, log: (line: string) => void = () => undefined, profile: Profile = loadProfile()): { rows: AblationRow[] } {
+  const space = new ConfigSpace();
+  const cases = buildSurfaces(profile, space).cases;
+  const budget = options.budget ?? 40;
+  const rows = ablationVariants.map(({ variant, bo, meanBatch }) => {
+    log(`tuner bench: ablation, ${variant}`);
+    const medians = cases.map((c) => summarize(boRuns(c, caseTruth(c, space), { ...options, meanBatch }, bo).map((r) => r.firstHit), budget).medianEvals);
+    const meanOfMedians = Math.round((medians.reduce((a, b) => a + b, 0) / medians.length) * 10) / 10;
+    return { variant, medians, meanOfMedians, casesWithinTen: medians.filter((m) => m <= 10).length };
+  });
+  return { rows };
+}
+
 const evals = (value: number, budget: number) => (value > budget ? `>${budget}` : String(value));
 
 function printBuiltin(result: { rows: BuiltinRow[]; warmStart: WarmRow[] }, options: TunerBenchOptions, seconds: number): void {
@@ -217,21 +260,23 @@ function printBuiltin(result: { rows: BuiltinRow[]; warmStart: WarmRow[] }, opti
   const e = (v: number) => evals(v, budget);
   console.log(`\nferry bench tuner: evaluations until a truly feasible configuration within 5% of the optimum is evaluated`);
   console.log(`(median / p90 over ${options.seeds} seeds, 3% log-normal noise on every observation, failure = not within ${budget}; ${seconds.toFixed(1)} s)\n`);
-  console.log('BO and random: median / p90 evaluations, and failures. BO stops: median evaluations when its stopping rule fired, and in how many runs its final');
+  console.log('BO and random: median / p90 evaluations, and failures; BO observes cost, p99 and the mean dispatched batch of each window, "BO, cost + p99"');
+  console.log('observes cost and p99 only (the --surface contract without meanBatchSize). BO stops: median evaluations when its stopping rule fired, and in how many runs its final');
   console.log('incumbent was within 5%. Grid: position of the first hit walking memory, batch, processes in ascending order / evaluations to KNOW the optimum');
   console.log('(all). Power Tuning: memory only, batch and processes fixed at the optimum\'s; its list\'s best vs the optimum.\n');
-  console.log('| req/s | SLO ms | configs (within 5%) | optimum | BO | BO fails | BO stops (incumbent ok) | random | random fails | grid: first hit / to know | Power Tuning |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| req/s | SLO ms | configs (within 5%) | optimum | BO | BO fails | BO, cost + p99 | BO stops (incumbent ok) | random | random fails | grid: first hit / to know | Power Tuning |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of result.rows) {
     const pt = r.powerTuning;
     const ratio = Number.isFinite(pt.defaultListCostRatio) ? `${pt.defaultListCostRatio.toFixed(2)}x optimum` : 'none feasible';
     console.log(
       `| ${r.arrivalRatePerS} | ${r.sloMs} | ${r.configurations} (${r.withinTarget}) | ${r.optimum} | ${e(r.medianEvals)} / ${e(r.p90Evals)} | ${r.failures} | ` +
+        `${e(r.costAndP99Only.medianEvals)} / ${e(r.costAndP99Only.p90Evals)} | ` +
         `${r.boStopMedian} (${r.boIncumbentOk}/${options.seeds}) | ${e(r.random.medianEvals)} / ${e(r.random.p90Evals)} | ${r.random.failures} | ` +
         `${r.gridFirstHit} / ${r.configurations} | default list (${powerTuningDefaultMemoryMb.join(', ')}): ${pt.defaultListEvals} evals, ${ratio}; ferry's memory grid: ${pt.ferryGridEvals} evals |`,
     );
   }
-  console.log(`\nWarm start vs cold restart after a change of arrival rate (rate as a 4th GP input, ${contextRange.minRatePerS}..${contextRange.maxRatePerS} req/s, log scale); evaluations in the new episode\n`);
+  console.log(`\nWarm start vs cold restart after a change of arrival rate (rate as a 5th GP input, ${contextRange.minRatePerS}..${contextRange.maxRatePerS} req/s, log scale); evaluations in the new episode\n`);
   console.log('| SLO ms | rate change | cold restart: median / p90 | cold fails | warm start: median / p90 | warm fails |');
   console.log('|---|---|---|---|---|---|');
   for (const w of result.warmStart) {
@@ -241,6 +286,7 @@ function printBuiltin(result: { rows: BuiltinRow[]; warmStart: WarmRow[] }, opti
 
 interface TunerFlags {
   surface?: string;
+  ablation?: boolean;
   profile?: string;
   writeSurface?: string;
   seeds: number;
@@ -251,10 +297,11 @@ export function registerTunerBench(bench: Command): void {
   bench
     .command('tuner')
     .description('sample efficiency of the Bayesian tuner vs random search, grid and Power Tuning on cost surfaces')
-    .option('--surface <file>', 'surfaces JSON { cases: [ { model, arrivalRatePerS, sloMs, points: [ { memoryMb, batchSize, processes, costUsd, p99Ms } ] } ] }')
+    .option('--surface <file>', 'surfaces JSON { cases: [ { model, arrivalRatePerS, sloMs, points: [ { memoryMb, batchSize, processes, costUsd, p99Ms, meanBatchSize? } ] } ] } (meanBatchSize, optional: mean requests per dispatched batch)')
     .option('--seeds <n>', 'seeds per case', integerOption('--seeds', 1, 1000), 20)
     .option('--profile <file>', 'the profile (ferry profile --json) the built-in surfaces are modelled from', 'profiles/mobilenetv2.json')
     .option('--write-surface <file>', 'write the built-in surfaces (from --profile) in the --surface format and exit')
+    .option('--ablation', 'on the built-in surfaces (from --profile): the optimizer with one part taken out at a time')
     .option('--json', 'print JSON')
     .action((flags: TunerFlags) => {
       if (flags.writeSurface) {
@@ -273,6 +320,15 @@ export function registerTunerBench(bench: Command): void {
       }
       const profile = profileFrom(flags.profile);
       console.error(`ferry bench tuner: surfaces modelled from the ${profile.model} profile (${flags.profile ?? 'profiles/mobilenetv2.json'})`);
+      if (flags.ablation) {
+        const ablation = runAblation(options, (line) => console.error(line), profile);
+        if (flags.json) return console.log(JSON.stringify(ablation, null, 2));
+        const cases = buildSurfaces(profile, new ConfigSpace()).cases.map((c) => `${c.arrivalRatePerS}/${c.sloMs}`);
+        console.log(`\nferry bench tuner --ablation (${profile.model}, ${options.seeds} seeds): median evaluations to within 5% per case (req/s / SLO ms)\n`);
+        console.log(`| variant | mean of medians | cases <= 10 | ${cases.join(' | ')} |\n|---|---|---|${cases.map(() => '---').join('|')}|`);
+        for (const r of ablation.rows) console.log(`| ${r.variant} | ${r.meanOfMedians} | ${r.casesWithinTen}/${r.medians.length} | ${r.medians.map((m) => evals(m, 40)).join(' | ')} |`);
+        return;
+      }
       const result = runBuiltinBench(options, (line) => console.error(line), profile);
       if (flags.json) return console.log(JSON.stringify(result, null, 2));
       printBuiltin(result, options, (performance.now() - started) / 1000);

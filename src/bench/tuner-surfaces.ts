@@ -32,7 +32,8 @@ import { vcpusForMemory } from '../core/pricing.js';
  *    (billing.ts, x86_64), divided by b_eff.
  *    p99 = max((b_eff - 1) / rate + p99 service(b_eff), p99 service(b)): Poisson bursts fill
  *    a batch of the configured size b now and then, so a b whose own service time breaks
- *    the SLO is infeasible even if typical batches are smaller.
+ *    the SLO is infeasible even if typical batches are smaller. The point's meanBatchSize
+ *    is b_eff: what the gateway's window reports as requests per invocation.
  * 7. Capacity: at most `maxInstances` concurrent instances, each serving b_eff requests per
  *    p50 service time. A configuration below the arrival rate is overloaded: measured over a
  *    60 s window its queue grows without bound, and its p99 gains 0.99 * 60 s * (rate /
@@ -58,6 +59,8 @@ export interface SurfacePoint {
   processes: number;
   costUsd: number;
   p99Ms: number;
+  /** Mean requests per dispatched batch (optional in a surface file): what a window measures besides cost and p99. */
+  meanBatchSize?: number;
 }
 
 export interface SurfaceCase {
@@ -179,7 +182,7 @@ export function surfacePoint(model: ServiceModel, config: Config, options: Surfa
   const capacityPerS = ((options.maxInstances ?? 10) * effectiveBatch) / (dispatched.p50Ms / 1000);
   const overloadMs = rate > capacityPerS ? 0.99 * 60_000 * (rate / capacityPerS - 1) : 0;
   const p99Ms = Math.max(((effectiveBatch - 1) / rate) * 1000 + dispatched.p99Ms, full.p99Ms) + overloadMs;
-  return { ...config, costUsd, p99Ms };
+  return { ...config, costUsd, p99Ms, meanBatchSize: effectiveBatch };
 }
 
 export function buildSurface(profile: Profile, space: ConfigSpace, options: SurfaceOptions): SurfaceCase {
@@ -218,6 +221,9 @@ export function parseSurfaceFile(text: string, name = 'the surface file'): Surfa
     }
     if (c.points.some((p) => !p || ![p.memoryMb, p.batchSize, p.processes, p.costUsd, p.p99Ms].every(ok))) {
       fail(`give every point of case ${c.arrivalRatePerS} req/s, ${c.sloMs} ms positive memoryMb, batchSize, processes, costUsd and p99Ms`);
+    }
+    if (c.points.some((p) => p.meanBatchSize !== undefined && !(ok(p.meanBatchSize) && p.meanBatchSize <= p.batchSize))) {
+      fail(`give meanBatchSize, where present, as a positive number no larger than batchSize (case ${c.arrivalRatePerS} req/s, ${c.sloMs} ms)`);
     }
     if (!c.points.some((p) => p.p99Ms <= c.sloMs)) fail(`have a feasible point (p99Ms <= sloMs) in case ${c.arrivalRatePerS} req/s, ${c.sloMs} ms`);
     c.model = typeof c.model === 'string' ? c.model : 'unknown';

@@ -1,4 +1,4 @@
-import type { ConfigSpace } from './config-space.js';
+import { ConfigSpace } from './config-space.js';
 import type { Rng } from './random.js';
 
 /** Standard normal density. */
@@ -92,7 +92,7 @@ export function latinMaximin(levels: [number, number], size: number, rng: Rng, t
 }
 
 /**
- * The initial design of a cold episode, as indices into `space.configs`: a maximin Latin
+ * The initial design of an episode, as indices into `space.configs`: a maximin Latin
  * hypercube over (memory, batch), each point at the most processes its memory allows (the
  * configuration that uses the CPU it pays for; the nearest configuration of the space if
  * that one is missing), ordered centre first: the least extreme configuration is the
@@ -100,7 +100,7 @@ export function latinMaximin(levels: [number, number], size: number, rng: Rng, t
  * the rest informative. No prior points: the tuner starts with no knowledge of the model.
  */
 export function initialDesign(space: ConfigSpace, size: number, rng: Rng): number[] {
-  const base = space.configs.map((c) => space.encode(c, space.contextRange?.minRatePerS).slice(0, 3));
+  const base = space.configs.map((c) => space.encode(c, space.contextRange?.minRatePerS).slice(0, ConfigSpace.configDimensions));
   const { memorySizes, batchSizes } = space;
   const chosen: number[] = [];
   for (const [m, b] of latinMaximin([memorySizes.length, batchSizes.length], Math.min(size, space.size), rng)) {
@@ -108,7 +108,7 @@ export function initialDesign(space: ConfigSpace, size: number, rng: Rng): numbe
     const wanted = { memoryMb, batchSize: batchSizes[b]!, processes: space.maxProcessesAt(memoryMb) };
     let index = space.indexOf(wanted);
     if (index < 0 || chosen.includes(index)) {
-      const x = space.encode(wanted, space.contextRange?.minRatePerS).slice(0, 3);
+      const x = space.encode(wanted, space.contextRange?.minRatePerS).slice(0, ConfigSpace.configDimensions);
       const open = base.map((_, i) => i).filter((i) => !chosen.includes(i));
       index = open.reduce((a, c) => (distance(base[c]!, x) < distance(base[a]!, x) ? c : a));
     }

@@ -7,13 +7,15 @@ const space = new ConfigSpace();
 const sloMs = 500;
 
 /**
- * A synthetic surface on the encoded inputs (u: memory, v: batch, w: processes per vCPU):
- * cost is a smooth bowl whose minimum (u = 0.3, v = 0.9) lies where p99 breaks the SLO;
- * feasible is v <= 0.55 + 0.6 (u - 0.5), so the constrained optimum is on that boundary.
+ * A synthetic surface on the encoded inputs (u: memory, v: batch; w, z: the vCPU share per
+ * process above and below one vCPU): cost is a smooth bowl whose minimum (u = 0.3, v = 0.9)
+ * lies where p99 breaks the SLO, dearer with idle share (w > 0) and with throttling
+ * (z < 1); feasible is v <= 0.55 + 0.6 (u - 0.5), so the constrained optimum is on that
+ * boundary.
  */
 function truth(config: Config): { costUsdPerRequest: number; p99Ms: number } {
-  const [u, v, w] = space.encode(config) as [number, number, number];
-  const cost = 1e-7 * Math.exp(1.5 * ((u - 0.3) ** 2 + (v - 0.9) ** 2) + 0.8 * (w - 0.55) ** 2);
+  const [u, v, w, z] = space.encode(config) as [number, number, number, number];
+  const cost = 1e-7 * Math.exp(1.5 * ((u - 0.3) ** 2 + (v - 0.9) ** 2) + 0.8 * w + 0.3 * (1 - z));
   return { costUsdPerRequest: cost, p99Ms: sloMs * Math.exp(2.5 * (v - 0.55) - 1.5 * (u - 0.5)) };
 }
 
@@ -128,13 +130,37 @@ describe('BayesOpt', () => {
     expect(bowl.evaluations).toBeGreaterThanOrEqual(20);
   });
 
-  it('steps to the incumbent\'s neighbours, never twice in a row', () => {
-    const suggestions = run(new BayesOpt({ space, sloMs, seed: 1, minEvaluations: 100 }), 1, 14);
-    expect(suggestions.some((s) => /local step/.test(s.reason))).toBe(true);
-    // Local steps never follow each other.
-    for (let i = 1; i < suggestions.length; i++) {
-      expect(/local step/.test(suggestions[i]!.reason) && /local step/.test(suggestions[i - 1]!.reason)).toBe(false);
-    }
+  it('skips the batch sizes a batch-capped window stands for, and learns their cost from it', () => {
+    const at = (batchSize: number) => ({ memoryMb: 1769, batchSize, processes: 1 });
+    const measure = (bo: BayesOpt, config: Config, feasible: boolean) =>
+      bo.observe(config, { costUsdPerRequest: 1e-7, p99Ms: feasible ? 300 : 700, meanBatchSize: 5 });
+    const proposals = (bo: BayesOpt) => {
+      const out: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const s = bo.suggest();
+        out.push(configKey(s));
+        bo.observe(s, truth(s));
+      }
+      return out;
+    };
+    // Capped at 5 (the deadline sent batches of 5 on average) at batch 16, within the SLO:
+    // batch 8..64 at 1769 MB and 1 process would cost the same, so none is tried.
+    const met = new BayesOpt({ space, sloMs, seed: 3, minEvaluations: 100 });
+    measure(met, at(16), true);
+    const tried = proposals(met);
+    for (const b of [8, 12, 24, 32, 48, 64]) expect(tried).not.toContain(configKey(at(b)));
+    // The same window over the SLO: only batch 8 (as cheap, least exposed to bursts) is left.
+    const missed = new BayesOpt({ space, sloMs, seed: 3, minEvaluations: 100 });
+    measure(missed, at(16), false);
+    const retried = proposals(missed);
+    for (const b of [12, 24, 32, 48, 64]) expect(retried).not.toContain(configKey(at(b)));
+    // And the cost model has learnt the plateau from that one window.
+    const capped = new BayesOpt({ space, sloMs, seed: 3 });
+    measure(capped, at(16), true);
+    const blind = new BayesOpt({ space, sloMs, seed: 3 });
+    blind.observe(at(16), { costUsdPerRequest: 1e-7, p99Ms: 300 });
+    expect(capped.predict(at(48)).logCost.variance).toBeLessThan(0.1 * blind.predict(at(48)).logCost.variance);
+    expect(capped.predict(at(48)).logCost.mean).toBeCloseTo(Math.log(1e-7), 2);
   });
 
   it('restarts warm (from earlier episodes, with the rate as context) or cold', () => {
@@ -152,9 +178,10 @@ describe('BayesOpt', () => {
     expect(warm.evaluations).toBe(0);
     expect(warm.best()).toBeUndefined();
     const at50 = { arrivalRatePerS: 50 };
+    // A warm episode opens with a fresh design, judged safe by the warm feasibility model.
     const next = warm.suggest(at50);
-    expect(next.reason).toMatch(/warm start/);
-    expect(next.reason).not.toMatch(/initial design/);
+    expect(next.reason).toMatch(/initial design 1\/3 .*models warm from earlier episodes/);
+    expect(next.pFeasible).toBeGreaterThanOrEqual(0.1);
     // A configuration evaluated in the earlier episode may be proposed again (another rate).
     warm.restart({ keepHistory: false });
     expect(warm.suggest(at50).reason).toMatch(/initial design 1\//);

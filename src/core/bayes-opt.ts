@@ -1,6 +1,8 @@
 import { expectedImprovement, farthestFrom, initialDesign, probabilityFeasible } from './bayes-opt-acquisition.js';
-import { configKey, type Config, type ConfigSpace, type ContextRange } from './config-space.js';
-import { defaultGpBounds, GaussianProcess, type GpHyperparameters } from './gaussian-process.js';
+import { isSuperseded, plateauEnds, type BatchWindow } from './batch-cap.js';
+import { configKey, ConfigSpace, type Config, type ContextRange } from './config-space.js';
+import { defaultGpBounds, GaussianProcess, type GpHyperparameters, type GpPrediction } from './gaussian-process.js';
+import { fitLinearTrend } from './linear-trend.js';
 import { Rng } from './random.js';
 
 /**
@@ -13,24 +15,26 @@ import { Rng } from './random.js';
  *   reads as "bad" and does not set the length scales that the basin near the optimum
  *   needs), and one on g = log(p99 / SLO), clamped to [-3, 3] (feasible iff g <= 0; past
  *   20x either way the size of a miss says nothing about where the boundary is).
+ *   The cost GP's prior mean is a linear trend in the inputs (linear-trend.ts, ridge 0.03),
+ *   fitted to the same targets: it extrapolates "dearer with more idle share" into corners
+ *   the GP has not seen, where a zero-mean GP predicts the average.
  *   Hyperparameters: MAP with a weak log-normal prior on length scales (median 0.3, log sd
  *   0.7) and a noise variance of at least 3e-3 of the standardized target: with a handful
  *   of points, plain maximum likelihood picks extreme scales and interpolates the noise,
  *   and the optimizer then trusts a wrong model (measured: fewer evaluations to target).
- * - Acquisition, over the whole discrete grid minus what this episode evaluated: expected
- *   improvement on log cost over the best feasible observation (xi = 0.01: ask for 1%)
- *   times P(feasible). Before anything feasible is seen: maximize P(feasible), except in a
- *   warm episode, where the reference is the lowest predicted cost among points the model
- *   thinks likely feasible (P >= 0.5).
- * - Local steps: once a feasible point was seen, and unless the previous proposal was one,
- *   the best-scoring safe unexplored grid neighbour of the incumbent (memory or batch one
- *   level either way, or one process more or fewer) is proposed instead of the global pick
- *   if its EI x P(feasible) is at least 10% of the global pick's. The optimum is often a
- *   narrow dip (1 to 12 of 360 configurations within 5% on the bench surfaces) that the GP
- *   smooths over; measured on ferry bench tuner, 20 seeds: the hardest case (100 req/s,
- *   1000 ms) went from a median of 13 evaluations to 9, the 5 req/s cases were unchanged or
- *   within one evaluation (a share of 50% took evaluations from the global search there).
- * - Initial design (cold episodes): 4 points, the best of 64 random Latin hypercubes over
+ * - Batch-capped windows (batch-cap.ts): when an observation says the SLO deadline, not
+ *   the batch size, limited the batches (its mean batch size), the larger batch sizes at
+ *   that memory and process count cost the same. They are not proposed (unless one may
+ *   still meet an SLO the window missed), and the cost GP gets each as a virtual
+ *   observation at the measured cost (the plateau's two ends, which the GP joins: every
+ *   batch size would enlarge the GP for little more; measured, the same evaluations to
+ *   target at a third of the fitting time), so a window teaches the model a plateau.
+ * - Acquisition, over the whole discrete grid minus what this episode evaluated or a
+ *   capped window superseded: expected improvement on log cost over the best feasible
+ *   observation (xi = 0.01: ask for 1%) times P(feasible). Before anything feasible is
+ *   seen: maximize P(feasible), except in a warm episode, where the reference is the
+ *   lowest predicted cost among points the model thinks likely feasible (P >= 0.5).
+ * - Initial design (every episode): 3 points, the best of 64 random Latin hypercubes over
  *   (memory, batch) by the maximin distance, each at the most processes its memory allows,
  *   evaluated centre first (bayes-opt-acquisition.ts).
  * - Safe exploration: once the feasibility GP has data, no point with P(feasible) below
@@ -42,12 +46,15 @@ import { Rng } from './random.js';
  *   incumbent was evaluated (or 1.5x `minEvaluations` were done), suggest() returns the
  *   incumbent. On the MobileNetV2 surfaces (ferry bench tuner) a floor of 10 left the final
  *   incumbent within 5% of the optimum in about half the runs, 15 in 70%, 20 in 92%
- *   (measured before the local steps).
+ *   (measured with an earlier optimizer; the benchmark prints the current figure).
  * - Episodes: `restart({ keepHistory })` starts a new tuning episode, e.g. after a change
- *   point in the arrival rate. With the rate as a 4th GP input (`context`), keeping history
- *   warm-starts the new episode from the earlier episodes' observations (no initial
- *   design); dropping it is a cold restart. Within an episode no configuration is proposed twice
- *   (unless all were evaluated); across episodes they may be, since the rate differs.
+ *   point in the arrival rate. With the rate as an extra GP input (`context`), keeping history
+ *   warm-starts the new episode: its models keep the earlier episodes' observations, and it
+ *   still opens with a fresh design (checked for safety by the warm feasibility model),
+ *   because the optimum can move far with the rate and the old observations alone pull
+ *   the search back to the old optimum (measured: docs/tuning.md). Dropping history is a
+ *   cold restart. Within an episode no configuration is proposed twice (unless all were
+ *   evaluated); across episodes they may be, since the rate differs.
  *
  * Deterministic for a seed: every random choice draws from one seeded generator.
  */
@@ -58,6 +65,11 @@ export interface TuningContext {
 export interface TunerObservation {
   costUsdPerRequest: number;
   p99Ms: number;
+  /**
+   * Mean number of requests per dispatched batch over the window, if known: below the
+   * configured batch size it says the SLO deadline sent the batches (batch-cap.ts).
+   */
+  meanBatchSize?: number;
 }
 
 export interface BayesOptOptions {
@@ -66,12 +78,14 @@ export interface BayesOptOptions {
   seed: number;
   /** Arrival-rate range: makes the rate a GP input; suggest/observe then need a context. */
   context?: ContextRange;
-  /** Latin-hypercube points that open a cold episode. @default 4 */
+  /** Latin-hypercube points that open an episode. @default 3 */
   initialPoints?: number;
   /** Safe-exploration floor on P(feasible). @default 0.1 */
   minFeasibleProbability?: number;
   /** EI's margin on log cost (0.01: ask for 1%). @default 0.01 */
   xi?: number;
+  /** A linear trend as the cost GP's prior mean (off: a constant, for comparison). @default true */
+  linearTrend?: boolean;
   /**
    * Stopping rule: stop once the best feasible cost improved by less than `stopImprovement`
    * (a fraction) over the last `stopWindow` evaluations and at least `minEvaluations` were
@@ -83,9 +97,10 @@ export interface BayesOptOptions {
 }
 
 /**
- * GP settings for both models (see the class comment). Each fit starts from the previous
- * optimum, which moves little from one observation to the next; a random restart joins
- * while data are few and on every 4th fit after, to escape a stale optimum.
+ * GP settings for both models (see the class comment). Each optimization starts from the
+ * previous optimum, which moves little from one observation to the next; a random restart
+ * joins while data are few and when the history's length is a multiple of 4, to escape a
+ * stale optimum (fit() says when hyperparameters are optimized at all).
  */
 const gpSettings = {
   bounds: { ...defaultGpBounds, noiseVariance: [3e-3, 0.5] as [number, number] },
@@ -93,7 +108,8 @@ const gpSettings = {
 };
 /** Cost targets above the cheapest observation times this are clamped to it. */
 const costClamp = 3;
-const localShare = 0.1;
+/** Ridge penalty of the cost GP's linear prior mean (inputs in [0, 1], targets log USD). */
+const trendRidge = 0.03;
 
 /** A configuration to evaluate next, why, and the model's P(feasible) for it (when it had one). */
 export type Suggestion = Config & { reason: string; pFeasible?: number };
@@ -105,11 +121,22 @@ export interface BestObservation {
 }
 
 interface Evaluation extends BestObservation {
+  meanBatchSize?: number;
   index: number;
   episode: number;
+  rate: number | undefined;
   input: number[];
   logCost: number;
   slack: number;
+}
+
+function batchWindow(e: Evaluation): BatchWindow {
+  return { config: e.config, feasible: e.slack <= 0, ...(e.meanBatchSize === undefined ? {} : { meanBatchSize: e.meanBatchSize }) };
+}
+
+/** A posterior over the encoded space: a GP, or a GP plus its trend. */
+interface Predictor {
+  predict(point: readonly number[]): GpPrediction;
 }
 
 export class BayesOpt {
@@ -122,8 +149,6 @@ export class BayesOpt {
   private hp: { cost?: GpHyperparameters; slack?: GpHyperparameters } = {};
   private lastRate: number | undefined;
   private stopped = false;
-  /** Configurations proposed as local steps in this episode (they alternate with global ones). */
-  private localSteps = new Set<number>();
 
   constructor(options: BayesOptOptions) {
     if (!(options.sloMs > 0)) throw new RangeError(`Expected a positive SLO, got ${options.sloMs}`);
@@ -131,9 +156,10 @@ export class BayesOpt {
     this.rng = new Rng(options.seed);
     this.options = {
       sloMs: options.sloMs,
-      initialPoints: options.initialPoints ?? 4,
+      initialPoints: options.initialPoints ?? 3,
       minFeasibleProbability: options.minFeasibleProbability ?? 0.1,
       xi: options.xi ?? 0.01,
+      linearTrend: options.linearTrend ?? true,
       stopWindow: options.stopWindow ?? 4,
       stopImprovement: options.stopImprovement ?? 0.01,
       minEvaluations: options.minEvaluations ?? 20,
@@ -161,7 +187,6 @@ export class BayesOpt {
     this.episode++;
     this.design = undefined;
     this.stopped = false;
-    this.localSteps = new Set();
     if (!options.keepHistory) {
       this.history = [];
       this.hp = {};
@@ -173,10 +198,13 @@ export class BayesOpt {
     this.lastRate = rate;
     if (this.done) return this.exploit(this.stopped ? 'stopping rule fired: incumbent' : 'space exhausted: incumbent');
     const seen = new Set(this.current().map((e) => e.index));
-    const open = this.space.configs.map((_, i) => i).filter((i) => !seen.has(i));
+    const unseen = this.space.configs.map((_, i) => i).filter((i) => !seen.has(i));
+    const windows = this.current().map(batchWindow);
+    const fresh = unseen.filter((i) => !windows.some((w) => isSuperseded(this.space, this.space.configs[i]!, w)));
+    const open = fresh.length > 0 ? fresh : unseen;
     const inputs = this.space.configs.map((c) => this.space.encode(c, rate));
     const warm = this.history.length > this.current().length;
-    if (!warm && this.current().length < this.options.initialPoints) return this.designPoint(open, inputs);
+    if (this.current().length < this.options.initialPoints) return this.designPoint(open, inputs);
     const { slackGp, costGp } = this.fit();
     const predicted = inputs.map((x, i) => {
       const cost = costGp.predict(x);
@@ -213,17 +241,16 @@ export class BayesOpt {
         pick = s;
       }
     }
-    const last = this.current().at(-1);
-    if (incumbent && !(last && this.localSteps.has(last.index))) {
-      const near = new Set(this.neighbours(this.space.indexOf(incumbent.config)));
-      const local = safe.filter((s) => near.has(s.i));
-      const best = local.length > 0 ? local.reduce((a, b) => (score(b) > score(a) ? b : a)) : undefined;
-      if (best && score(best) >= localShare * pickScore) {
-        this.localSteps.add(best.i);
-        return this.propose(best.i, `local step: unexplored neighbour of the incumbent, EI x P(feasible) = ${score(best).toExponential(2)}`, best.pf);
-      }
-    }
     return this.propose(pick.i, `${why}: EI x P(feasible) = ${pickScore.toExponential(2)}`, pick.pf);
+  }
+
+  /** The models' view of one configuration: log cost per request and P(feasible). Needs an observation. */
+  predict(config: Config, context?: TuningContext): { logCost: GpPrediction; pFeasible: number } {
+    if (this.history.length === 0) throw new RangeError('Expected an observation before a prediction');
+    const { costGp, slackGp } = this.fit(true);
+    const x = this.space.encode(config, this.rate(context));
+    const slack = slackGp.predict(x);
+    return { logCost: costGp.predict(x), pFeasible: probabilityFeasible(slack.mean, Math.sqrt(slack.variance)) };
   }
 
   observe(config: Config, observation: TunerObservation, context?: TuningContext): void {
@@ -232,13 +259,18 @@ export class BayesOpt {
     if (!(observation.costUsdPerRequest > 0 && observation.p99Ms > 0)) {
       throw new RangeError(`Expected a positive cost and p99, got ${observation.costUsdPerRequest} USD and ${observation.p99Ms} ms`);
     }
+    if (observation.meanBatchSize !== undefined && !(observation.meanBatchSize > 0 && Number.isFinite(observation.meanBatchSize))) {
+      throw new RangeError(`Expected a positive mean batch size, got ${observation.meanBatchSize}`);
+    }
     const rate = context ? this.rate(context) : this.rate(this.lastRate === undefined ? undefined : { arrivalRatePerS: this.lastRate });
     this.history.push({
       config: { memoryMb: config.memoryMb, batchSize: config.batchSize, processes: config.processes },
       costUsdPerRequest: observation.costUsdPerRequest,
       p99Ms: observation.p99Ms,
+      ...(observation.meanBatchSize === undefined ? {} : { meanBatchSize: observation.meanBatchSize }),
       index,
       episode: this.episode,
+      rate,
       input: this.space.encode(config, rate),
       logCost: Math.log(observation.costUsdPerRequest),
       slack: Math.min(3, Math.max(-3, Math.log(observation.p99Ms / this.options.sloMs))),
@@ -298,23 +330,64 @@ export class BayesOpt {
     return context.arrivalRatePerS;
   }
 
-  private fit(): { costGp: GaussianProcess; slackGp: GaussianProcess } {
+  /**
+   * Both models on the whole history. Hyperparameters are re-optimized on every fit while
+   * the data are few, then on every 3rd (they settle; the fit is most of a suggestion's
+   * time); `diagnostic` fits reuse the last ones and change no state, so predict() leaves
+   * the optimizer's choices as they were.
+   */
+  private fit(diagnostic = false): { costGp: Predictor; slackGp: Predictor } {
     const x = this.history.map((e) => e.input);
     const ceiling = Math.min(...this.history.map((e) => e.logCost)) + Math.log(costClamp);
     const cost = this.history.map((e) => Math.min(e.logCost, ceiling));
+    const reuse = this.hp.cost && this.hp.slack && (diagnostic || (x.length >= 12 && x.length % 3 !== 0)) ? this.hp : undefined;
     const restarts = x.length < 10 || x.length % 4 === 0 ? 1 : 0;
-    const costGp = GaussianProcess.fit(x, cost, { ...gpSettings, restarts, rng: this.rng, ...(this.hp.cost ? { initial: this.hp.cost } : {}) });
+    const virtual = this.virtualCostObservations(ceiling);
+    const costX = [...x, ...virtual.x];
+    const costY = [...cost, ...virtual.y];
+    const trend = this.options.linearTrend ? fitLinearTrend(costX, costY, trendRidge) : () => 0;
+    const settings = (previous: GpHyperparameters | undefined, fixed: GpHyperparameters | undefined) =>
+      fixed ? { hyperparameters: fixed } : { ...gpSettings, restarts: diagnostic ? 0 : restarts, rng: this.rng, ...(previous ? { initial: previous } : {}) };
+    const residualGp = GaussianProcess.fit(costX, costY.map((y, i) => y - trend(costX[i]!)), settings(this.hp.cost, reuse?.cost));
     const slack = this.history.map((e) => e.slack);
-    const slackGp = GaussianProcess.fit(x, slack, { ...gpSettings, restarts, rng: this.rng, ...(this.hp.slack ? { initial: this.hp.slack } : {}) });
-    this.hp = { cost: costGp.hyperparameters, slack: slackGp.hyperparameters };
+    const slackGp = GaussianProcess.fit(x, slack, settings(this.hp.slack, reuse?.slack));
+    if (!diagnostic) this.hp = { cost: residualGp.hyperparameters, slack: slackGp.hyperparameters };
+    const costGp: Predictor = {
+      predict: (point) => {
+        const residual = residualGp.predict(point);
+        return { mean: trend(point) + residual.mean, variance: residual.variance };
+      },
+    };
     return { costGp, slackGp };
+  }
+
+  /**
+   * Cost observations at the measured (clamped) cost for the two ends of the plateau that a
+   * capped window stands for (batch-cap.ts), where its episode did not evaluate them, at
+   * that window's rate.
+   */
+  private virtualCostObservations(ceiling: number): { x: number[][]; y: number[] } {
+    const x: number[][] = [];
+    const y: number[] = [];
+    const taken = new Set(this.history.map((e) => `${e.episode}:${e.index}`));
+    for (const e of this.history) {
+      for (const i of plateauEnds(this.space, batchWindow(e))) {
+        const key = `${e.episode}:${i}`;
+        if (taken.has(key)) continue;
+        taken.add(key);
+        x.push(this.space.encode(this.space.configs[i]!, e.rate));
+        y.push(Math.min(e.logCost, ceiling));
+      }
+    }
+    return { x, y };
   }
 
   /** The next point of this episode's initial design, or a safe substitute for it. */
   private designPoint(open: number[], inputs: number[][]): Suggestion {
-    const base = inputs.map((x) => x.slice(0, 3));
+    const base = inputs.map((x) => x.slice(0, ConfigSpace.configDimensions));
     this.design ??= initialDesign(this.space, this.options.initialPoints, this.rng);
     const step = this.current().length;
+    const warm = this.history.length > step ? ', models warm from earlier episodes' : '';
     const planned = this.design.find((i) => open.includes(i)) ?? open[0]!;
     if (this.history.length === 0) return this.propose(planned, `initial design ${step + 1}/${this.options.initialPoints} (maximin Latin hypercube)`);
     const { slackGp } = this.fit();
@@ -325,12 +398,12 @@ export class BayesOpt {
       return pfs.get(i)!;
     };
     this.design = this.design.filter((i) => i !== planned);
-    if (pf(planned) >= this.options.minFeasibleProbability) return this.propose(planned, `initial design ${step + 1}/${this.options.initialPoints} (maximin Latin hypercube)`, pf(planned));
+    if (pf(planned) >= this.options.minFeasibleProbability) return this.propose(planned, `initial design ${step + 1}/${this.options.initialPoints} (maximin Latin hypercube${warm})`, pf(planned));
     const safe = open.filter((i) => pf(i) >= this.options.minFeasibleProbability);
     const evaluated = this.current().map((e) => base[e.index]!);
     const substitute = safe.length > 0 ? farthestFrom(safe, base, evaluated)! : open.reduce((a, b) => (pf(b) > pf(a) ? b : a));
     const how = safe.length > 0 ? 'farthest safe point' : `no point has P(feasible) >= ${this.options.minFeasibleProbability}: most likely feasible`;
-    return this.propose(substitute, `initial design ${step + 1}/${this.options.initialPoints}: planned point unsafe, ${how}`, pf(substitute));
+    return this.propose(substitute, `initial design ${step + 1}/${this.options.initialPoints}: planned point unsafe, ${how}${warm}`, pf(substitute));
   }
 
   private propose(index: number, reason: string, pFeasible?: number): Suggestion {

@@ -36,23 +36,29 @@ describe('ConfigSpace', () => {
     for (const c of space.configs) for (const v of space.encode(c)) expect(v >= 0 && v <= 1).toBe(true);
   });
 
-  it('encodes processes per vCPU: a process per vCPU is the same input at any size', () => {
-    const at = (memoryMb: number, processes: number) => space.encode({ memoryMb, batchSize: 8, processes })[2]!;
-    expect(at(3538, 2)).toBeCloseTo(at(1769, 1), 12);
-    expect(at(7076, 4)).toBeCloseTo(at(1769, 1), 12);
-    expect(at(10240, 1)).toBe(0);
-    expect(at(512, 1)).toBe(1);
-    expect(at(6144, 2)).toBeLessThan(at(6144, 4));
+  it('splits the vCPU share per process at one vCPU: idle share above, throttled share below', () => {
+    const at = (memoryMb: number, processes: number) => space.encode({ memoryMb, batchSize: 8, processes }).slice(2);
+    // One process per vCPU is the kink: both inputs 0 (above) and 1 (below), at any size.
+    expect(at(1769, 1)).toEqual([0, 1]);
+    expect(at(3538, 2)[0]).toBeCloseTo(0, 12);
+    expect(at(7076, 4)[1]).toBeCloseTo(1, 12);
+    // The largest share per process (10,240 MB, 1 process) and the smallest (512 MB, 1 process).
+    expect(at(10240, 1)).toEqual([1, 1]);
+    expect(at(512, 1)).toEqual([0, 0]);
+    // 2 processes at 6144 MB have 1.74 vCPU each (idle share); 4 have 0.87 (throttled).
+    expect(at(6144, 2)[0]).toBeCloseTo(Math.log(6144 / 1769 / 2) / Math.log(10240 / 1769), 12);
+    expect(at(6144, 4)).toEqual([0, expect.closeTo(1 - Math.log((6144 / 1769 / 4)) / Math.log(512 / 1769), 12)]);
   });
 
-  it('has a contextual variant with the arrival rate on a log scale as a 4th input', () => {
+  it('has a contextual variant with the arrival rate on a log scale as a 5th input', () => {
     const contextual = space.contextual({ minRatePerS: 1, maxRatePerS: 100 });
-    expect(contextual.dimensions).toBe(4);
+    expect(space.dimensions).toBe(4);
+    expect(contextual.dimensions).toBe(5);
     expect(contextual.size).toBe(space.size);
     const config = { memoryMb: 1769, batchSize: 8, processes: 1 };
-    expect(contextual.encode(config, 10)[3]).toBeCloseTo(0.5, 12);
-    expect(contextual.encode(config, 1000)[3]).toBe(1);
-    expect(contextual.encode(config, 10).slice(0, 3)).toEqual(space.encode(config));
+    expect(contextual.encode(config, 10)[4]).toBeCloseTo(0.5, 12);
+    expect(contextual.encode(config, 1000)[4]).toBe(1);
+    expect(contextual.encode(config, 10).slice(0, 4)).toEqual(space.encode(config));
     expect(() => contextual.encode(config)).toThrow(/arrival rate/);
     expect(() => space.contextual({ minRatePerS: 5, maxRatePerS: 5 })).toThrow(/minRatePerS/);
   });

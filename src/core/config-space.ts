@@ -45,13 +45,18 @@ function logUnit(value: number, min: number, max: number): number {
   return Math.min(1, Math.max(0, t));
 }
 
+/** vCPU share per worker process: (memoryMb / 1769) / processes. */
+export function sharePerProcess(config: Config): number {
+  return vcpusForMemory(config.memoryMb) / config.processes;
+}
+
 /** A configuration's identity as text, e.g. "1769/16/1". */
 export function configKey(config: Config): string {
   return `${config.memoryMb}/${config.batchSize}/${config.processes}`;
 }
 
 /**
- * The discrete tuning space and its encoding as GP inputs in [0, 1]^3 (or [0, 1]^4 with
+ * The discrete tuning space and its encoding as GP inputs in [0, 1]^4 (or [0, 1]^5 with
  * the arrival rate as context):
  * - memory on a log scale: its effects are ratios (CPU share, and so service time, scale
  *   with memory; price is linear in it), and the grid is roughly geometric, so log spacing
@@ -59,24 +64,31 @@ export function configKey(config: Config): string {
  * - batch size on a log scale for the same reasons: per-request cost amortizes as 1/b,
  *   batch service time grows about linearly in b and the fill wait as (b - 1) / rate, all
  *   multiplicative, and the grid (1..64) is geometric;
- * - processes as processes per vCPU of the share, p / (memoryMb / 1769), on a log scale:
- *   what matters is how the paid CPU is used. One single-threaded process cannot use more
- *   than one vCPU (ratio < 1 wastes the rest), more processes than vCPUs only time-slice
- *   (ratio > 1), and 1 process at 1769 MB, 2 at 3538 MB and 6 at 10,240 MB all sit at
- *   about 1, so the configurations that use their share well lie on one smooth sheet over
- *   (memory, batch) instead of a staircase of process counts. (Measured on the MobileNetV2
- *   surfaces: fewer evaluations to the optimum than processes on a linear 1..6 scale.)
+ * - the vCPU share per process, s = (memoryMb / 1769) / processes, split at one vCPU into
+ *   two inputs, log max(s, 1) and log min(s, 1). A worker process runs one ONNX thread and
+ *   cannot use more than one vCPU: above s = 1 the rest of the share is paid for and idle,
+ *   so cost grows in proportion to s; below it the process is throttled to its share. Cost
+ *   therefore has a kink at s = 1 (the cheapest configurations often sit right on it: 1
+ *   process at 1769 MB, 2 at 3538 MB), which a smooth kernel over s alone blurs into a
+ *   valley several grid steps wide. Split, each side is smooth in its own input and the
+ *   kink is where both are 0. Memory, batch size and s determine the process count, so no
+ *   configuration is lost. (Measured on the MobileNetV2 surfaces of ferry bench tuner:
+ *   docs/tuning.md.)
  * - the arrival rate (contextual spaces only) on a log scale within its range, clamped.
  */
 export class ConfigSpace {
   readonly configs: readonly Config[];
+  /** GP inputs per configuration, without the context. */
+  static readonly configDimensions = 4;
+  /** GP inputs: configDimensions, plus one for the arrival rate in a contextual space. */
   readonly dimensions: number;
   private readonly index = new Map<string, number>();
   private readonly memoryRange: [number, number];
   private readonly batchRange: [number, number];
   /** The most processes the space offers at each memory size. */
   private readonly processCap = new Map<number, number>();
-  private readonly ratioRange: [number, number];
+  /** Smallest and largest vCPU share per process. */
+  private readonly shareRange: [number, number];
   /** Distinct memory sizes and batch sizes, ascending. */
   readonly memorySizes: readonly number[];
   readonly batchSizes: readonly number[];
@@ -109,12 +121,12 @@ export class ConfigSpace {
       throw new RangeError(`Expected 0 < minRatePerS < maxRatePerS, got ${contextRange.minRatePerS}..${contextRange.maxRatePerS}`);
     }
     this.configs = configs;
-    this.dimensions = contextRange ? 4 : 3;
+    this.dimensions = ConfigSpace.configDimensions + (contextRange ? 1 : 0);
     const range = (values: number[]): [number, number] => [Math.min(...values), Math.max(...values)];
     this.memoryRange = range(configs.map((c) => c.memoryMb));
     this.batchRange = range(configs.map((c) => c.batchSize));
     for (const c of configs) this.processCap.set(c.memoryMb, Math.max(c.processes, this.processCap.get(c.memoryMb) ?? 1));
-    this.ratioRange = range(configs.map((c) => c.processes / vcpusForMemory(c.memoryMb)));
+    this.shareRange = range(configs.map(sharePerProcess));
     this.memorySizes = [...new Set(configs.map((c) => c.memoryMb))].sort((a, b) => a - b);
     this.batchSizes = [...new Set(configs.map((c) => c.batchSize))].sort((a, b) => a - b);
   }
@@ -148,10 +160,12 @@ export class ConfigSpace {
 
   /** GP input in [0, 1]^dimensions; a contextual space needs the arrival rate. */
   encode(config: Config, arrivalRatePerS?: number): number[] {
+    const share = sharePerProcess(config);
     const x = [
       logUnit(config.memoryMb, ...this.memoryRange),
       logUnit(config.batchSize, ...this.batchRange),
-      logUnit(config.processes / vcpusForMemory(config.memoryMb), ...this.ratioRange),
+      logUnit(Math.max(share, 1), 1, Math.max(1, this.shareRange[1])),
+      logUnit(Math.min(share, 1), Math.min(1, this.shareRange[0]), 1),
     ];
     if (!this.contextRange) return x;
     if (!(arrivalRatePerS !== undefined && arrivalRatePerS > 0)) {

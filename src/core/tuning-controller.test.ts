@@ -40,10 +40,12 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     for (let second = 0; second < 2400; second++) {
       const rate = second < stepAtS ? 20 : 80;
       controller.recordArrivals(rate);
-      for (let i = 0; i < rate; i++) {
-        const { latencyMs, costUsd } = serve(config, rng);
-        controller.recordAnswer(clock.nowMs(), latencyMs, true);
-        controller.recordCost(costUsd);
+      // A second's arrivals go out in batches of the configured size (the last one short).
+      for (let sent = 0; sent < rate; sent += config.batchSize) {
+        const size = Math.min(config.batchSize, rate - sent);
+        const { costUsd } = serve(config, rng);
+        for (let i = 0; i < size; i++) controller.recordAnswer(clock.nowMs(), serve(config, rng).latencyMs, true);
+        controller.recordInvocation(costUsd * size, size);
       }
       clock.advance(1000);
       await Promise.resolve();
@@ -70,6 +72,52 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     const last = after.at(-1)!;
     expect(last.evaluation.costUsdPerRequest).toBeLessThan(start.costUsd);
     expect(last.evaluation.p99Ms).toBeLessThanOrEqual(300);
+    // Every window reports the mean dispatched batch: at most the configured size.
+    for (const e of evaluated) {
+      expect(e.evaluation.meanBatchSize).toBeGreaterThan(0);
+      expect(e.evaluation.meanBatchSize).toBeLessThanOrEqual(e.config.batchSize);
+    }
+  });
+
+  it('counts failed requests as 20x-SLO misses, so a window with many failures still has a p99', () => {
+    const clock = new VirtualClock();
+    const observed: Array<{ p99Ms: number }> = [];
+    const tuner = {
+      suggest: () => ({ memoryMb: 1769, batchSize: 8, processes: 1, reason: 'stay' }),
+      observe: (_config: Config, evaluation: { p99Ms: number }) => void observed.push(evaluation),
+      restart: () => undefined,
+    };
+    const controller = new TuningController(
+      clock, tuner, createChangePointDetector('cusum'), { memoryMb: 1769, batchSize: 8, processes: 1 },
+      async () => undefined, () => undefined, { sloMs: 300, minRequests: 100, minWindowMs: 1000 },
+    );
+    clock.advance(1000);
+    // 5% of the window failed (answered with an error after 40 ms): the p99 is a failure's.
+    for (let i = 0; i < 100; i++) controller.recordAnswer(0, i < 5 ? 40 : 50, i >= 5);
+    controller.stop();
+    expect(observed).toHaveLength(1);
+    expect(observed[0]!.p99Ms).toBe(20 * 300);
+  });
+
+  it('reports the mean batch of the window as requests per billed invocation', () => {
+    const clock = new VirtualClock();
+    const observed: Array<{ meanBatchSize?: number }> = [];
+    const tuner = {
+      suggest: () => ({ memoryMb: 1769, batchSize: 8, processes: 1, reason: 'stay' }),
+      observe: (_config: Config, evaluation: { meanBatchSize?: number }) => void observed.push(evaluation),
+      restart: () => undefined,
+    };
+    const controller = new TuningController(
+      clock, tuner, createChangePointDetector('cusum'), { memoryMb: 1769, batchSize: 8, processes: 1 },
+      async () => undefined, () => undefined, { sloMs: 300, minRequests: 10, minWindowMs: 1000 },
+    );
+    controller.recordArrivals(12);
+    for (const size of [8, 3, 1]) controller.recordInvocation(1e-6 * size, size);
+    clock.advance(1000);
+    for (let i = 0; i < 12; i++) controller.recordAnswer(0, 50, true);
+    controller.stop();
+    expect(observed).toHaveLength(1);
+    expect(observed[0]!.meanBatchSize).toBeCloseTo(4, 12);
   });
 
   it('resumes from logged evaluations instead of relearning', () => {

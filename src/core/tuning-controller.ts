@@ -37,16 +37,22 @@ export interface ControllerOptions {
   warmStart?: boolean;
 }
 
+/** A failed request's latency, in multiples of the SLO, for the window's p99. */
+export const failedMissFactor = 20;
+
 /**
  * Online tuning for one model: observes each configuration over a window of live traffic,
- * feeds (config, arrival rate) -> (cost per request, p99) to the optimizer, applies the
- * next configuration, and starts a new tuning episode when the arrival rate shifts.
+ * feeds (config, arrival rate) -> (cost per request, p99, mean dispatched batch) to the
+ * optimizer, applies the next configuration, and starts a new tuning episode when the
+ * arrival rate shifts.
  * Pure: time comes from the injected clock, effects go out through `apply` and `emit`.
  */
 export class TuningController {
   private windowStartMs: number;
   private latenciesMs: number[] = [];
   private costUsd = 0;
+  private invocations = 0;
+  private batchedRequests = 0;
   private arrivals = 0;
   private intervalArrivals = 0;
   private intervalTimer: TimerId;
@@ -90,13 +96,19 @@ export class TuningController {
    */
   recordAnswer(arrivalMs: number, latencyMs: number, ok: boolean): void {
     if (this.applying || arrivalMs < this.windowStartMs) return;
-    // A failed request counts as missing the SLO: it did not get an answer in time.
-    this.latenciesMs.push(ok ? latencyMs : Number.POSITIVE_INFINITY);
+    // A failed request counts as a miss of 20x the SLO (or its own latency, if longer): it
+    // got no answer, and 20x is the largest miss the optimizer tells apart (it clamps
+    // log(p99 / SLO) at 3). Finite, so that a window's p99 stays a number in the log.
+    this.latenciesMs.push(ok ? latencyMs : Math.max(latencyMs, failedMissFactor * this.options.sloMs));
     this.maybeCloseWindow();
   }
 
-  recordCost(costUsd: number): void {
-    if (!this.applying) this.costUsd += costUsd;
+  /** One billed invocation: its cost and how many requests its batch carried. */
+  recordInvocation(costUsd: number, batchSize: number): void {
+    if (this.applying) return;
+    this.costUsd += costUsd;
+    this.invocations++;
+    this.batchedRequests += batchSize;
   }
 
   stop(): void {
@@ -138,6 +150,8 @@ export class TuningController {
     const evaluation = {
       costUsdPerRequest: this.costUsd / requests,
       p99Ms: quantile(this.latenciesMs, 0.99),
+      // Retried batches count once per attempt, as they are billed.
+      ...(this.invocations > 0 ? { meanBatchSize: this.batchedRequests / this.invocations } : {}),
     };
     const sloAttainment = this.latenciesMs.filter((ms) => ms <= this.options.sloMs).length / requests;
     this.tuner.observe(this.current, evaluation, context);
@@ -168,6 +182,8 @@ export class TuningController {
     this.windowStartMs = this.clock.nowMs();
     this.latenciesMs = [];
     this.costUsd = 0;
+    this.invocations = 0;
+    this.batchedRequests = 0;
     this.arrivals = 0;
   }
 }

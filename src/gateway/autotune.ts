@@ -46,15 +46,32 @@ export class Autotune implements GatewayObserver {
   }
 
   onArrivals(model: string, count: number): void {
-    this.controllers.get(model)?.recordArrivals(count);
+    this.guard(model, (controller) => controller.recordArrivals(count));
   }
 
   onAnswer(model: string, arrivalMs: number, latencyMs: number, ok: boolean): void {
-    this.controllers.get(model)?.recordAnswer(arrivalMs, latencyMs, ok);
+    this.guard(model, (controller) => controller.recordAnswer(arrivalMs, latencyMs, ok));
   }
 
-  onCost(model: string, costUsd: number): void {
-    this.controllers.get(model)?.recordCost(costUsd);
+  onInvocation(model: string, costUsd: number, batchSize: number): void {
+    this.guard(model, (controller) => controller.recordInvocation(costUsd, batchSize));
+  }
+
+  /**
+   * Runs a controller step for the gateway, which calls in while it settles requests: an
+   * error in tuning must not take the gateway (and every request in flight) down with it.
+   * The model keeps serving with the configuration it has; its tuning stops, and says why.
+   */
+  private guard(model: string, step: (controller: TuningController) => void): void {
+    const controller = this.controllers.get(model);
+    if (!controller) return;
+    try {
+      step(controller);
+    } catch (error) {
+      this.controllers.delete(model);
+      controller.stop();
+      this.print(`ferry tune ${model}: tuning stopped, serving on with the current configuration: ${(error as Error).stack ?? String(error)}`);
+    }
   }
 
   async stop(): Promise<void> {
@@ -80,7 +97,8 @@ function describe(event: TuningEvent): string {
     case 'evaluated':
       return `measured ${config(event.config)} at ${event.context.arrivalRatePerS.toFixed(1)} req/s over ${event.requests} requests: ` +
         `$${(event.evaluation.costUsdPerRequest * 1000).toFixed(5)} per 1,000 requests, p99 ${event.evaluation.p99Ms.toFixed(0)} ms, ` +
-        `${(event.sloAttainment * 100).toFixed(1)}% within the SLO`;
+        `${(event.sloAttainment * 100).toFixed(1)}% within the SLO` +
+        (event.evaluation.meanBatchSize === undefined ? '' : `, mean batch ${event.evaluation.meanBatchSize.toFixed(1)}`);
     case 'applied':
       return `applied ${config(event.config)}: ${event.reason}`;
     case 'change-point':

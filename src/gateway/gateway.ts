@@ -23,7 +23,8 @@ export interface GatewayOptions {
 export interface GatewayObserver {
   onArrivals(model: string, count: number): void;
   onAnswer(model: string, arrivalMs: number, latencyMs: number, ok: boolean): void;
-  onCost(model: string, costUsd: number): void;
+  /** One billed invocation of a batch of `batchSize` requests. */
+  onInvocation(model: string, costUsd: number, batchSize: number): void;
 }
 
 /**
@@ -148,7 +149,7 @@ export class Gateway {
   private onInvocation(report: InvocationReport): void {
     const { outcome, model } = report;
     this.metrics.model(model).recordInvocation(outcome.ok ? 'ok' : outcome.error.kind, outcome.billing);
-    if (outcome.billing) this.options.observer?.onCost(model, outcome.billing.costUsd);
+    if (outcome.billing) this.options.observer?.onInvocation(model, outcome.billing.costUsd, report.batchSize);
     // A cold start is an outlier the batcher cannot plan around; it would only inflate the
     // predicted service time of every later batch.
     const cold = outcome.billing?.initDurationMs !== undefined;

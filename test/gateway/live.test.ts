@@ -24,7 +24,7 @@ function start(onArrivals: (count: number) => void = () => undefined) {
   const gateway = new Gateway({
     invoker: new LocalInvoker(runtime), clock: systemClock(), models: { mobilenetv2: config },
     dispatcher: { maxInFlight: 2, random: Math.random },
-    observer: { onArrivals: (_model, count) => onArrivals(count), onAnswer: () => undefined, onCost: () => undefined },
+    observer: { onArrivals: (_model, count) => onArrivals(count), onAnswer: () => undefined, onInvocation: () => undefined },
   });
   const app = createHttpServer(gateway);
   return { runtime, gateway, app };
