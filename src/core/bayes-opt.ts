@@ -400,7 +400,8 @@ export class BayesOpt {
     this.design = this.design.filter((i) => i !== planned);
     if (pf(planned) >= this.options.minFeasibleProbability) return this.propose(planned, `initial design ${step + 1}/${this.options.initialPoints} (maximin Latin hypercube${warm})`, pf(planned));
     const safe = open.filter((i) => pf(i) >= this.options.minFeasibleProbability);
-    const evaluated = this.current().map((e) => base[e.index]!);
+    // Far from this episode's evaluations; a warm episode's first point, far from the earlier episodes'.
+    const evaluated = (this.current().length > 0 ? this.current() : this.history).map((e) => base[e.index]!);
     const substitute = safe.length > 0 ? farthestFrom(safe, base, evaluated)! : open.reduce((a, b) => (pf(b) > pf(a) ? b : a));
     const how = safe.length > 0 ? 'farthest safe point' : `no point has P(feasible) >= ${this.options.minFeasibleProbability}: most likely feasible`;
     return this.propose(substitute, `initial design ${step + 1}/${this.options.initialPoints}: planned point unsafe, ${how}${warm}`, pf(substitute));
