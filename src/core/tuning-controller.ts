@@ -35,6 +35,11 @@ export interface ControllerOptions {
   intervalMs?: number;
   /** Warm-start new episodes from earlier ones. @default true */
   warmStart?: boolean;
+  /**
+   * Called, after the controller stopped, when tuning failed inside its own interval timer
+   * (where no caller can catch it). Without it the error is thrown there.
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** A failed request's latency, in multiples of the SLO, for the window's p99. */
@@ -117,10 +122,16 @@ export class TuningController {
 
   private armInterval(): TimerId {
     return this.clock.setTimer(this.options.intervalMs ?? 1000, () => {
-      const count = this.intervalArrivals;
-      this.intervalArrivals = 0;
-      if (this.detector.update(count).changed) this.onChangePoint();
-      this.maybeCloseWindow();
+      try {
+        const count = this.intervalArrivals;
+        this.intervalArrivals = 0;
+        if (this.detector.update(count).changed) this.onChangePoint();
+        this.maybeCloseWindow();
+      } catch (error) {
+        if (!this.options.onError) throw error;
+        this.options.onError(error);
+        return;
+      }
       this.intervalTimer = this.armInterval();
     });
   }

@@ -33,7 +33,7 @@ export class Autotune implements GatewayObserver {
         { memoryMb: base.memoryMb, batchSize: base.batchSize, processes: base.processes },
         (config) => gateway.applyConfig(model, { ...gateway.config(model), ...config }),
         (event) => this.record(gateway, model, event),
-        { sloMs: base.sloMs, ...windows },
+        { sloMs: base.sloMs, ...windows, onError: (error) => this.fail(model, error) },
       );
       if (logFile) {
         const earlier = TuningLog.read(logFile, model);
@@ -68,10 +68,14 @@ export class Autotune implements GatewayObserver {
     try {
       step(controller);
     } catch (error) {
-      this.controllers.delete(model);
-      controller.stop();
-      this.print(`ferry tune ${model}: tuning stopped, serving on with the current configuration: ${(error as Error).stack ?? String(error)}`);
+      this.fail(model, error);
     }
+  }
+
+  private fail(model: string, error: unknown): void {
+    this.controllers.get(model)?.stop();
+    this.controllers.delete(model);
+    this.print(`ferry tune ${model}: tuning stopped, serving on with the current configuration: ${(error as Error).stack ?? String(error)}`);
   }
 
   async stop(): Promise<void> {

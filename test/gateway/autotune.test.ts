@@ -37,4 +37,30 @@ describe('Autotune', () => {
     expect(lines.some((line) => /ferry tune mobilenetv2: tuning stopped, serving on with the current configuration: RangeError: a tuner bug/.test(line))).toBe(true);
     await autotune.stop();
   });
+
+  it('also when the failure comes from the controller\'s own interval timer', async () => {
+    const lines: string[] = [];
+    const autotune = new Autotune((line) => lines.push(line));
+    const clock = new VirtualClock();
+    const gateway = new Gateway({
+      invoker: new NoopInvoker(), clock, observer: autotune,
+      models: { mobilenetv2: { functionName: 'mobilenetv2', batchSize: 1, processes: 1, threadsPerProcess: 1, memoryMb: 1769, sloMs: 300 } },
+      dispatcher: { maxInFlight: 4, random: () => 0.5 },
+    });
+    const broken: Tuner = {
+      suggest: () => ({ memoryMb: 1769, batchSize: 1, processes: 1, reason: 'stay' }),
+      observe: () => {
+        throw new RangeError('a tuner bug');
+      },
+      restart: () => undefined,
+    };
+    // Many requests needed, but a window of at least 5 s: the timer, not an answer, closes it.
+    autotune.start(gateway, clock, [{ model: 'mobilenetv2', tuner: broken, detector: createChangePointDetector('cusum') }], undefined, { minRequests: 1, minWindowMs: 5000 });
+    await gateway.infer('mobilenetv2', [{ input: { image: 'x' }, payloadBytes: 10 }]);
+    expect(() => clock.advance(6000)).not.toThrow();
+    expect(lines.some((line) => /tuning stopped, serving on/.test(line))).toBe(true);
+    const answer = await gateway.infer('mobilenetv2', [{ input: { image: 'x' }, payloadBytes: 10 }]);
+    expect('error' in answer[0]!).toBe(false);
+    await autotune.stop();
+  });
 });
