@@ -2,8 +2,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// src/core/ is the pure heart of ferry: the simulator runs it on a virtual clock, so it
-// may not do I/O, read the wall clock, or draw unseeded randomness.
+// src/core/ is the pure heart of ferry, and src/serving/ (batcher, dispatcher, gateway,
+// tuning wiring) is what live and simulated serving share: the simulator runs both on a
+// virtual clock, so neither may do I/O, read the wall clock, or draw unseeded randomness.
 const ioModules = [
   'fs', 'fs/promises', 'http', 'https', 'http2', 'net', 'dgram', 'child_process', 'worker_threads',
   'cluster', 'os', 'process', 'timers', 'timers/promises', 'perf_hooks', 'readline',
@@ -11,7 +12,7 @@ const ioModules = [
 const restrictedImports = [
   ...ioModules.flatMap((name) => [name, `node:${name}`]),
   'onnxruntime-node', 'sharp', 'fastify', 'better-sqlite3', 'pino',
-].map((name) => ({ name, message: 'src/core/ must stay pure: inject I/O from the shell.' }));
+].map((name) => ({ name, message: 'src/core/ and src/serving/ must stay pure: inject I/O from the shell.' }));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**', '.tmp-*/**', 'out/**'] },
@@ -24,13 +25,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/serving/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: restrictedImports, patterns: [{ group: ['@aws-sdk/*'], message: 'src/core/ must stay pure.' }] }],
+      'no-restricted-imports': ['error', { paths: restrictedImports, patterns: [{ group: ['@aws-sdk/*', 'prom-client'], message: 'src/core/ and src/serving/ must stay pure.' }] }],
       'no-restricted-globals': ['error',
         { name: 'setTimeout', message: 'Use the injected Clock.' },
         { name: 'setInterval', message: 'Use the injected Clock.' },
         { name: 'setImmediate', message: 'Use the injected Clock.' },
+        { name: 'queueMicrotask', message: 'Complete by callback from the Clock or the invoker: an event engine cannot step a microtask.' },
         { name: 'performance', message: 'Use the injected Clock.' },
         { name: 'process', message: 'src/core/ must not read the process environment.' },
         { name: 'fetch', message: 'src/core/ must stay pure.' },

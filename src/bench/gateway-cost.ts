@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { ModelConfig } from '../gateway/model-config.js';
+import type { ModelConfig } from '../serving/model-config.js';
 import { runLoadgen } from '../loadgen/loadgen.js';
 import { addCounters, type GatewayCounters } from '../loadgen/metrics-scrape.js';
 import type { ReplayProgress, ReplayResult } from '../loadgen/replay.js';

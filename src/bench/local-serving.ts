@@ -1,5 +1,5 @@
-import type { ModelConfig } from '../gateway/model-config.js';
-import { startServing } from '../gateway/serving.js';
+import type { ModelConfig } from '../serving/model-config.js';
+import { startServing } from '../gateway/start-serving.js';
 
 export interface LocalServingOptions {
   model: string;

@@ -23,9 +23,13 @@ export class NoopInvoker implements FunctionInvoker {
 
   constructor(private readonly delayMs = 0) {}
 
-  async invoke(functionName: string, event: FunctionEvent): Promise<InvokeOutcome> {
+  invoke(functionName: string, event: FunctionEvent, done: (outcome: InvokeOutcome) => void): void {
     this.invocations++;
-    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    if (this.delayMs > 0) setTimeout(() => done(this.answer(functionName, event)), this.delayMs);
+    else queueMicrotask(() => done(this.answer(functionName, event))); // never before invoke() returns
+  }
+
+  private answer(functionName: string, event: FunctionEvent): InvokeOutcome {
     const memoryMb = this.memoryMb.get(functionName) ?? 1769;
     const billedMs = billedDurationMs(this.delayMs);
     return {
@@ -48,8 +52,9 @@ export class NoopInvoker implements FunctionInvoker {
     return this.memoryMb.get(functionName) ?? 1769;
   }
 
-  async setMemoryMb(functionName: string, memoryMb: number): Promise<void> {
+  setMemoryMb(functionName: string, memoryMb: number, done: (error?: Error) => void): void {
     this.memoryMb.set(functionName, memoryMb);
+    done();
   }
 
   async close(): Promise<void> {}

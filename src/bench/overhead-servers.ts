@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Gateway } from '../gateway/gateway.js';
+import { meteredGateway } from '../gateway/metrics-observer.js';
 import { createHttpServer } from '../gateway/http-server.js';
 import { systemClock } from '../util/system-clock.js';
 import { fixedAnswer, NoopInvoker } from './noop-invoker.js';
@@ -21,12 +21,12 @@ export const fixedInferAnswer = JSON.stringify({
 /** Starts the server on 127.0.0.1 and returns its port. */
 export async function startOverheadServer(server: OverheadServer): Promise<number> {
   if (server.kind === 'floor') return startFloor();
-  const gateway = new Gateway({
+  const { gateway, metrics } = meteredGateway({
     invoker: new NoopInvoker(), clock: systemClock(),
     models: { mobilenetv2: { functionName: 'mobilenetv2', batchSize: server.batchSize, processes: 1, threadsPerProcess: 1, memoryMb: 1769, sloMs: server.sloMs } },
     dispatcher: { maxInFlight: server.maxInFlight, random: Math.random },
   });
-  const app = createHttpServer(gateway);
+  const app = createHttpServer(gateway, metrics);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return (app.server.address() as AddressInfo).port;
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { invokeAsync } from '../core/invoker.js';
 import { once } from 'node:events';
 import { quantile } from '../core/stats.js';
 import { LambdaInvoker } from '../platform/lambda/lambda-invoker.js';
@@ -44,7 +45,7 @@ export async function runRuntimeBench(options: RuntimeBenchOptions, log: (line: 
     await runtime.invoke('bench', emptyEvent);
     const inProcess = await timeEach(options.warmCount, () => runtime.invoke('bench', emptyEvent));
     log('warm: local runtime over HTTP with the AWS SDK, empty batch');
-    const overHttp = await timeEach(options.warmCount, () => sdk.invoke('bench', { model: 'mobilenetv2', inputs: [] }));
+    const overHttp = await timeEach(options.warmCount, () => invokeAsync(sdk, 'bench', { model: 'mobilenetv2', inputs: [] }));
 
     log('cold: plain node process start to first IPC message (floor)');
     const floorCold = await timeEach(options.coldCount, () => processStart());

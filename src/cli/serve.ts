@@ -8,9 +8,12 @@ import { FerryError } from '../core/errors.js';
 import { checkMemoryMb } from '../core/pricing.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { modelNames } from '../function/models/registry.js';
-import { Autotune } from '../gateway/autotune.js';
-import { defaultModelConfig, type ModelConfig } from '../gateway/model-config.js';
-import { startServing } from '../gateway/serving.js';
+import { startServing } from '../gateway/start-serving.js';
+import { TuningLog } from '../gateway/tuning-log.js';
+import { subscribeTuningOutput } from '../gateway/tuning-output.js';
+import { Autotune } from '../serving/autotune.js';
+import { TuningEventSink } from '../serving/events.js';
+import { defaultModelConfig, type ModelConfig } from '../serving/model-config.js';
 import { cpuQuotaNote } from '../platform/local/cpu-quota.js';
 import { systemClock } from '../util/system-clock.js';
 import { integerOption } from './options.js';
@@ -90,7 +93,8 @@ export function registerServe(program: Command): void {
         if (!quota.enforced) console.warn(`ferry: warning: ${quota.note}`);
       }
       const clock = systemClock();
-      const autotune = flags.tune ? new Autotune((line) => console.log(line)) : undefined;
+      const sink = new TuningEventSink();
+      const autotune = flags.tune ? new Autotune(sink, clock) : undefined;
       const token = flags.token ?? process.env.FERRY_TOKEN;
       const serving = await startServing({
         models: configs,
@@ -100,17 +104,25 @@ export function registerServe(program: Command): void {
         concurrency: flags.concurrency, maxQueue: flags.maxQueue, host: flags.host, port: flags.port, clock,
         ...(token ? { token } : {}),
         logger: flags.log === true,
-        ...(autotune ? { observer: autotune } : {}),
+        observers: autotune ? [autotune] : [],
         print: (line) => console.log(line),
       });
+      let closeTuningLog = async () => undefined as void;
       if (autotune) {
         const logFile = flags.tuningLog ?? path.join(cacheDir, 'tuning.jsonl');
         await mkdir(path.dirname(logFile), { recursive: true });
-        autotune.start(serving.gateway, clock, models.map((model) => ({
-          model,
-          tuner: new BayesOpt({ space: new ConfigSpace(), sloMs: flags.sloMs, seed: flags.seed, context: { minRatePerS: 0.1, maxRatePerS: 1000 } }),
-          detector: createChangePointDetector(flags.detector as ChangePointDetectorName, {}),
-        })), logFile, { minRequests: flags.tuneWindowRequests, minWindowMs: flags.tuneWindowS * 1000 });
+        const tuned = models.map((model) => {
+          const earlier = TuningLog.read(logFile, model);
+          const evaluations = earlier.filter((e) => e.kind === 'evaluated').length;
+          if (evaluations > 0) console.log(`ferry tune ${model}: resumed from ${evaluations} earlier evaluations in ${logFile}`);
+          return {
+            model, earlier,
+            tuner: new BayesOpt({ space: new ConfigSpace(), sloMs: flags.sloMs, seed: flags.seed, context: { minRatePerS: 0.1, maxRatePerS: 1000 } }),
+            detector: createChangePointDetector(flags.detector as ChangePointDetectorName, {}),
+          };
+        });
+        closeTuningLog = subscribeTuningOutput(sink, { metrics: serving.metrics, logFile, print: (line) => console.log(line) });
+        autotune.start(serving.gateway, tuned, { minRequests: flags.tuneWindowRequests, minWindowMs: flags.tuneWindowS * 1000 });
         console.log(`ferry: tuning on (decisions in ${logFile} and /metrics ferry_tuning_*)`);
       }
       const { url } = serving;
@@ -124,7 +136,8 @@ export function registerServe(program: Command): void {
       onShutdown(async () => {
         // Stop taking connections, answer everything already accepted, then reap instances.
         await serving.close();
-        await autotune?.stop();
+        autotune?.stop();
+        await closeTuningLog();
       });
     });
 }

@@ -6,7 +6,8 @@
  * - the queue holds a full batch (`batchSize` requests), or
  * - the next request would push the invocation payload over Lambda's limit, or
  * - waiting longer would miss the oldest request's deadline: arrival + SLO, minus the
- *   predicted service time of the batch we would send, minus a safety margin.
+ *   predicted service time of the batch we would send, minus a safety margin, or
+ * - the oldest request waited `maxWaitMs`, where a fixed timeout is configured.
  * Otherwise wait until that last moment (or until more requests arrive).
  */
 export interface QueuedView {
@@ -22,10 +23,12 @@ export interface BatchingConfig {
   maxPayloadBytes: number;
   /** Kept between the predicted finish and the deadline, for jitter. @default 0 */
   safetyMarginMs?: number;
+  /** Send once the oldest request waited this long, even if the deadline allows more. @default no limit */
+  maxWaitMs?: number;
 }
 
 export type BatchDecision =
-  | { action: 'dispatch'; count: number; reason: 'full' | 'payload' | 'deadline' }
+  | { action: 'dispatch'; count: number; reason: 'full' | 'payload' | 'deadline' | 'max-wait' }
   | { action: 'wait'; untilMs: number }
   | { action: 'idle' };
 
@@ -46,7 +49,9 @@ export function decideBatch(
   const oldest = queue[0]!;
   const latestStartMs = oldest.arrivalMs + config.sloMs - predictServiceMs(queue.length) - (config.safetyMarginMs ?? 0);
   if (latestStartMs <= nowMs) return { action: 'dispatch', count: queue.length, reason: 'deadline' };
-  return { action: 'wait', untilMs: latestStartMs };
+  const timeoutMs = config.maxWaitMs === undefined ? Infinity : oldest.arrivalMs + config.maxWaitMs;
+  if (timeoutMs <= nowMs) return { action: 'dispatch', count: queue.length, reason: 'max-wait' };
+  return { action: 'wait', untilMs: Math.min(latestStartMs, timeoutMs) };
 }
 
 /** How many of the first `limit` requests fit in one payload (at least 1: a lone request is sent regardless). */

@@ -39,7 +39,7 @@ export class ServiceTimeModel {
   private cached: Fit | undefined | null = null;
 
   constructor(
-    private readonly prior: ServiceTimePrior,
+    private prior: ServiceTimePrior,
     private readonly window = 200,
   ) {
     if (!(Number.isInteger(window) && window >= 3)) throw new RangeError(`Expected a window of at least 3 observations, got ${window}`);
@@ -59,8 +59,9 @@ export class ServiceTimeModel {
     this.cached = null;
   }
 
-  /** Forget what was learnt (the configuration changed). */
-  reset(): void {
+  /** Forget what was learnt (the configuration changed), optionally with a new prior for it. */
+  reset(prior?: ServiceTimePrior): void {
+    if (prior) this.prior = prior;
     this.count = 0;
     this.next = 0;
     this.recomputeSums();

@@ -22,7 +22,7 @@ function serve(config: Config, rng: Rng): { latencyMs: number; costUsd: number }
 }
 
 describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
-  it('tunes, explains every decision, and starts a new episode after a step in the arrival rate', async () => {
+  it('tunes, explains every decision, and starts a new episode after a step in the arrival rate', () => {
     const clock = new VirtualClock();
     const rng = new Rng(7);
     const tuner = new BayesOpt({ space: new ConfigSpace(), sloMs: 300, seed: 3, context: { minRatePerS: 1, maxRatePerS: 200 } });
@@ -30,8 +30,9 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     let config: Config = { memoryMb: 1769, batchSize: 1, processes: 1 };
     const controller = new TuningController(
       clock, tuner, createChangePointDetector('bocpd', {}), config,
-      async (next) => {
+      (next, done) => {
         config = next;
+        done(); // applied at once, within the controller's own call (as in the simulator)
       },
       (event) => events.push(event),
       { sloMs: 300, minRequests: 200, minWindowMs: 20_000 },
@@ -48,7 +49,6 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
         controller.recordInvocation(costUsd * size, size);
       }
       clock.advance(1000);
-      await Promise.resolve();
     }
     controller.stop();
 
@@ -89,7 +89,7 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     };
     const controller = new TuningController(
       clock, tuner, createChangePointDetector('cusum'), { memoryMb: 1769, batchSize: 8, processes: 1 },
-      async () => undefined, () => undefined, { sloMs: 300, minRequests: 100, minWindowMs: 1000 },
+      (_config, done) => done(), () => undefined, { sloMs: 300, minRequests: 100, minWindowMs: 1000 },
     );
     clock.advance(1000);
     // 5% of the window failed (answered with an error after 40 ms): the p99 is a failure's.
@@ -109,7 +109,7 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     };
     const controller = new TuningController(
       clock, tuner, createChangePointDetector('cusum'), { memoryMb: 1769, batchSize: 8, processes: 1 },
-      async () => undefined, () => undefined, { sloMs: 300, minRequests: 10, minWindowMs: 1000 },
+      (_config, done) => done(), () => undefined, { sloMs: 300, minRequests: 10, minWindowMs: 1000 },
     );
     controller.recordArrivals(12);
     for (const size of [8, 3, 1]) controller.recordInvocation(1e-6 * size, size);
@@ -124,7 +124,7 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     const tuner = new BayesOpt({ space: new ConfigSpace(), sloMs: 300, seed: 3 });
     const controller = new TuningController(
       new VirtualClock(), tuner, createChangePointDetector('cusum'), { memoryMb: 1769, batchSize: 1, processes: 1 },
-      async () => undefined, () => undefined, { sloMs: 300 },
+      (_config, done) => done(), () => undefined, { sloMs: 300 },
     );
     const logged: TuningEvent[] = [1, 2, 4].map((batchSize, i) => ({
       kind: 'evaluated', atMs: i, config: { memoryMb: 1769, batchSize, processes: 1 }, context: { arrivalRatePerS: 20 },

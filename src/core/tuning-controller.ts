@@ -17,7 +17,9 @@ export interface Tuner {
 export type TuningEvent =
   | { kind: 'evaluated'; atMs: number; config: TuningConfig; context: TuningContext; evaluation: Evaluation; requests: number; sloAttainment: number }
   | { kind: 'applied'; atMs: number; config: TuningConfig; reason: string }
-  | { kind: 'change-point'; atMs: number; arrivalRatePerS: number; reason: string };
+  | { kind: 'change-point'; atMs: number; arrivalRatePerS: number; reason: string }
+  /** Tuning gave up (an error in the optimizer); serving goes on with the configuration in force. */
+  | { kind: 'stopped'; atMs: number; config: TuningConfig; reason: string };
 
 export interface ControllerOptions {
   sloMs: number;
@@ -50,7 +52,8 @@ export const failedMissFactor = 20;
  * feeds (config, arrival rate) -> (cost per request, p99, mean dispatched batch) to the
  * optimizer, applies the next configuration, and starts a new tuning episode when the
  * arrival rate shifts.
- * Pure: time comes from the injected clock, effects go out through `apply` and `emit`.
+ * Pure: time comes from the injected clock, effects go out through `apply` and `emit`, and
+ * nothing waits on a promise, so an event engine steps it exactly.
  */
 export class TuningController {
   private windowStartMs: number;
@@ -69,7 +72,8 @@ export class TuningController {
     private readonly tuner: Tuner,
     private readonly detector: ChangePointDetector,
     initial: TuningConfig,
-    private readonly apply: (config: TuningConfig) => Promise<void>,
+    /** Puts a configuration in force and calls `done` once it is (synchronously is fine). */
+    private readonly apply: (config: TuningConfig, done: (error?: Error) => void) => void,
     private readonly emit: (event: TuningEvent) => void,
     private readonly options: ControllerOptions,
   ) {
@@ -172,13 +176,13 @@ export class TuningController {
     this.resetWindow();
     if (sameConfig(config, this.current)) return;
     this.applying = true;
-    this.apply(config).then(
-      () => {
+    this.apply(config, (error) => {
+      if (error) {
+        this.emit({ kind: 'applied', atMs: this.clock.nowMs(), config: this.current, reason: `could not apply ${JSON.stringify(config)}: ${error.message}` });
+      } else {
         this.current = config;
         this.emit({ kind: 'applied', atMs: this.clock.nowMs(), config, reason });
-      },
-      (error: unknown) => this.emit({ kind: 'applied', atMs: this.clock.nowMs(), config: this.current, reason: `could not apply ${JSON.stringify(config)}: ${(error as Error).message}` }),
-    ).finally(() => {
+      }
       this.applying = false;
       this.resetWindow();
     });

@@ -6,12 +6,13 @@ import { pino, type Logger } from 'pino';
 import { FerryError, type ErrorCode } from '../core/errors.js';
 import { isItemError } from '../core/function-event.js';
 import { getModel, type ModelSpec } from '../function/models/registry.js';
-import type { Gateway } from './gateway.js';
+import type { Gateway } from '../serving/gateway.js';
+import type { GatewayMetrics } from './metrics.js';
 import { ClientGone, mediaType, parseJsonBody, readBody } from './http-body.js';
 import { httpStatusFor } from './http-status.js';
 import { imageItem, parseInferRequest, type AdmittedItem } from './oip.js';
 import { inferAnswer, modelMetadata, serializeClassifyAnswer, serializeInferAnswer, unwrap } from './oip-answers.js';
-import type { ItemSettlement } from './pending-item.js';
+import type { ItemSettlement } from '../serving/pending-item.js';
 
 export interface HttpOptions {
   /** Require `Authorization: Bearer <token>` on every route but /v2/health/*. */
@@ -62,6 +63,7 @@ export class GatewayHttpServer {
 
   constructor(
     private readonly gateway: Gateway,
+    private readonly metrics: GatewayMetrics,
     options: HttpOptions = {},
   ) {
     // The served models never change after the gateway is built.
@@ -146,7 +148,7 @@ export class GatewayHttpServer {
         case '/v2/health/ready':
           return json(this.gateway.isAccepting ? 200 : 503, { ready: this.gateway.isAccepting });
         case '/metrics': {
-          const registry = this.gateway.metrics.registry;
+          const registry = this.metrics.registry;
           return registry.metrics().then((body) => ({ status: 200, body, contentType: registry.contentType }));
         }
       }
@@ -184,7 +186,7 @@ export class GatewayHttpServer {
   /** Queues the items and records the request's latency once every answer is in. */
   private admit(model: string, items: AdmittedItem[]): Promise<ItemSettlement[]> {
     const startMs = performance.now();
-    const meter = this.gateway.metrics.model(model);
+    const meter = this.metrics.model(model);
     let answered: Promise<ItemSettlement[]>;
     try {
       answered = this.gateway.infer(model, items);
@@ -221,7 +223,7 @@ export class GatewayHttpServer {
     }
     // Only served models get a label of their own: a client must not mint label values.
     const model = /^\/v2\/models\/([^/?]+)/.exec(request.url ?? '')?.[1];
-    this.gateway.metrics.recordError(model && this.specs.has(model) ? model : 'unknown', ferry.code);
+    this.metrics.recordError(model && this.specs.has(model) ? model : 'unknown', ferry.code);
     const reply = json(status, { error: ferry.message, code: ferry.code });
     if (ferry.code === 'QUEUE_FULL' && model && this.specs.has(model)) reply.retryAfterS = this.gateway.retryAfterS(model);
     return reply;
@@ -251,6 +253,6 @@ function decodeSegment(segment: string): string | undefined {
   }
 }
 
-export function createHttpServer(gateway: Gateway, options: HttpOptions = {}): GatewayHttpServer {
-  return new GatewayHttpServer(gateway, options);
+export function createHttpServer(gateway: Gateway, metrics: GatewayMetrics, options: HttpOptions = {}): GatewayHttpServer {
+  return new GatewayHttpServer(gateway, metrics, options);
 }

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { InvocationBilling } from '../core/invoker.js';
-import type { ModelConfig } from './model-config.js';
+import type { ModelConfig } from '../serving/model-config.js';
 import { TallyHistogram, type HistogramSeries } from './tally-histogram.js';
 
 const latencyBuckets = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10];

@@ -2,8 +2,8 @@ import fastJson from 'fast-json-stringify';
 import { FerryError, type ErrorCode } from '../core/errors.js';
 import { isItemError, type ItemOutput } from '../core/function-event.js';
 import type { ModelSpec } from '../function/models/registry.js';
-import type { ModelConfig } from './model-config.js';
-import type { ItemSettlement } from './pending-item.js';
+import type { ModelConfig } from '../serving/model-config.js';
+import type { ItemSettlement } from '../serving/pending-item.js';
 
 /**
  * The gateway's answers to inference requests, and their serializers. The two answers

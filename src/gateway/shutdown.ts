@@ -1,5 +1,5 @@
 import type { GatewayHttpServer } from './http-server.js';
-import type { Gateway } from './gateway.js';
+import type { Gateway } from '../serving/gateway.js';
 
 /**
  * Graceful stop: refuse new connections, answer every request already accepted (the

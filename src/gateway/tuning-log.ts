@@ -1,7 +1,7 @@
 import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
-import type { TuningEvent } from '../core/tuning-controller.js';
+import type { ModelTuningEvent } from '../serving/events.js';
 
-export type LoggedTuningEvent = TuningEvent & { model: string };
+export type LoggedTuningEvent = ModelTuningEvent;
 
 /**
  * Every tuning decision as a JSON line, so that a restarted gateway resumes from what it

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NoopInvoker } from '../../src/bench/noop-invoker.js';
-import { Gateway } from '../../src/gateway/gateway.js';
+import { meteredGateway } from '../../src/gateway/metrics-observer.js';
+import type { Gateway } from '../../src/serving/gateway.js';
 import { createHttpServer, type GatewayHttpServer } from '../../src/gateway/http-server.js';
 import { shutdownGateway } from '../../src/gateway/shutdown.js';
 import { systemClock } from '../../src/util/system-clock.js';
@@ -19,11 +20,11 @@ afterEach(async () => {
 /** A gateway over the no-op invoker (a stand-in for the platform: it answers every item at once). */
 async function serve(options: { jsonBodyLimitBytes?: number; invocationMs?: number } = {}) {
   const invoker = new NoopInvoker(options.invocationMs ?? 0);
-  const gateway = new Gateway({ invoker, clock: systemClock(), models: { mobilenetv2: model }, dispatcher: { maxInFlight: 4, random: Math.random } });
-  const app = createHttpServer(gateway, options.jsonBodyLimitBytes ? { jsonBodyLimitBytes: options.jsonBodyLimitBytes } : {});
+  const { gateway, metrics } = meteredGateway({ invoker, clock: systemClock(), models: { mobilenetv2: model }, dispatcher: { maxInFlight: 4, random: Math.random } });
+  const app = createHttpServer(gateway, metrics, options.jsonBodyLimitBytes ? { jsonBodyLimitBytes: options.jsonBodyLimitBytes } : {});
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   open.push({ app, gateway });
-  return { app, gateway, invoker, port: Number(new URL(url).port), url };
+  return { app, gateway, metrics, invoker, port: Number(new URL(url).port), url };
 }
 
 /** Writes raw bytes on a fresh connection and returns everything the server sent until it closed (or `waitMs`). */
@@ -107,7 +108,7 @@ describe('HTTP safety (node:http server)', () => {
   });
 
   it('answers every accepted item even when its client hung up, and nothing twice', async () => {
-    const { port, url, gateway, invoker } = await serve({ invocationMs: 100 });
+    const { port, url, metrics, invoker } = await serve({ invocationMs: 100 });
     let answered = 0;
     const body = JSON.stringify(image);
     await new Promise<void>((resolve) => {
@@ -119,7 +120,7 @@ describe('HTTP safety (node:http server)', () => {
         }, 30);
       });
     });
-    const tally = gateway.metrics.model('mobilenetv2');
+    const tally = metrics.model('mobilenetv2');
     await new Promise((resolve) => setTimeout(resolve, 200));
     answered = tally.invocationsByOutcome.get('ok') ?? 0;
     expect(answered).toBe(1);

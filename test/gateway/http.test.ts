@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
 import { sampleFile } from '../../src/function/models/registry.js';
-import { Gateway } from '../../src/gateway/gateway.js';
+import { meteredGateway } from '../../src/gateway/metrics-observer.js';
 import { createHttpServer } from '../../src/gateway/http-server.js';
-import type { ModelConfig } from '../../src/gateway/model-config.js';
+import type { ModelConfig } from '../../src/serving/model-config.js';
 import { inject, type InjectOptions } from '../helpers/inject.js';
 import { echoOutcome, flush, ScriptedInvoker } from '../helpers/scripted-invoker.js';
 
@@ -13,11 +13,11 @@ const png = readFileSync(sampleFile('cartoon-house.png'));
 
 function setup(options: { token?: string; maxQueue?: number; batchSize?: number } = {}) {
   const invoker = new ScriptedInvoker();
-  const gateway = new Gateway({
+  const { gateway, metrics } = meteredGateway({
     invoker, clock: new VirtualClock(), models: { mobilenetv2: { ...config, batchSize: options.batchSize ?? 1 } }, maxQueue: options.maxQueue ?? 100,
     dispatcher: { maxInFlight: 4, random: () => 0.5 },
   });
-  const app = createHttpServer(gateway, options.token ? { token: options.token } : {});
+  const app = createHttpServer(gateway, metrics, options.token ? { token: options.token } : {});
   // Answer every invocation as soon as it is made, echoing item positions.
   const answerAll = setInterval(() => {
     for (const call of invoker.calls.splice(0)) call.resolve(echoOutcome(call.event));

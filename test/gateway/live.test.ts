@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleFile } from '../../src/function/models/registry.js';
-import { Gateway } from '../../src/gateway/gateway.js';
+import { meteredGateway } from '../../src/gateway/metrics-observer.js';
 import { createHttpServer } from '../../src/gateway/http-server.js';
-import type { ModelConfig } from '../../src/gateway/model-config.js';
+import type { ModelConfig } from '../../src/serving/model-config.js';
 import { shutdownGateway } from '../../src/gateway/shutdown.js';
 import { LocalInvoker } from '../../src/platform/local/local-invoker.js';
 import { LocalRuntime } from '../../src/platform/local/runtime.js';
@@ -21,12 +21,12 @@ function start(onArrivals: (count: number) => void = () => undefined) {
     initTimeoutMs: 30_000,
     concurrency: 2,
   });
-  const gateway = new Gateway({
+  const { gateway, metrics } = meteredGateway({
     invoker: new LocalInvoker(runtime), clock: systemClock(), models: { mobilenetv2: config },
     dispatcher: { maxInFlight: 2, random: Math.random },
-    observer: { onArrivals: (_model, count) => onArrivals(count), onAnswer: () => undefined, onInvocation: () => undefined },
+    observers: [{ onArrivals: (_model, count) => onArrivals(count) }],
   });
-  const app = createHttpServer(gateway);
+  const app = createHttpServer(gateway, metrics);
   return { runtime, gateway, app };
 }
 

@@ -18,16 +18,17 @@ export class ScriptedInvoker implements FunctionInvoker {
   readonly calls: Call[] = [];
   memoryMb = 1769;
 
-  invoke(functionName: string, event: FunctionEvent): Promise<InvokeOutcome> {
-    return new Promise((resolve) => this.calls.push({ functionName, event, resolve }));
+  invoke(functionName: string, event: FunctionEvent, done: (outcome: InvokeOutcome) => void): void {
+    this.calls.push({ functionName, event, resolve: done });
   }
 
   async getMemoryMb(): Promise<number> {
     return this.memoryMb;
   }
 
-  async setMemoryMb(_functionName: string, memoryMb: number): Promise<void> {
+  setMemoryMb(_functionName: string, memoryMb: number, done: (error?: Error) => void): void {
     this.memoryMb = memoryMb;
+    done();
   }
 
   async close(): Promise<void> {}
@@ -46,7 +47,7 @@ export function echoOutcome(event: FunctionEvent, override: (index: number) => I
   };
 }
 
-/** Lets promise callbacks run (the gateway reacts to settled invocations in microtasks). */
+/** Lets promise callbacks run (what a request's promise resolves to reaches the test in microtasks). */
 export const flush = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { counterDelta, gatewayCounters, parsePrometheusText, sumSamples } from '../../src/loadgen/metrics-scrape.js';
+import { invokeAsync } from '../../src/core/invoker.js';
 import { NoopInvoker } from '../../src/bench/noop-invoker.js';
 import { GatewayMetrics } from '../../src/gateway/metrics.js';
 
@@ -52,7 +53,7 @@ describe('metrics scrape', () => {
     const meter = metrics.model('mobilenetv2');
     meter.recordBatch(8, 'full', 12);
     meter.recordBatch(2, 'deadline', 250);
-    const outcome = await new NoopInvoker().invoke('fn', { model: 'mobilenetv2', inputs: [] });
+    const outcome = await invokeAsync(new NoopInvoker(), 'fn', { model: 'mobilenetv2', inputs: [] });
     meter.recordInvocation('ok');
     meter.recordInvocation('throttled');
     meter.recordInvocation('ok', outcome.billing!);

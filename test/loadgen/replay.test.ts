@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NoopInvoker } from '../../src/bench/noop-invoker.js';
-import { Gateway } from '../../src/gateway/gateway.js';
+import { meteredGateway } from '../../src/gateway/metrics-observer.js';
 import { createHttpServer } from '../../src/gateway/http-server.js';
 import { shutdownGateway } from '../../src/gateway/shutdown.js';
 import { runLoadgen } from '../../src/loadgen/loadgen.js';
@@ -30,12 +30,12 @@ describe('ferry loadgen against a real gateway (HTTP on 127.0.0.1)', () => {
     writeFileSync(trace, ['TIMESTAMP,ContextTokens,GeneratedTokens', ...rows].join('\r\n'));
     // NoopInvoker stands in for the platform: no model runs; each invocation answers all
     // its items after 50 ms, so that a closed loop would take 40 x 50 ms.
-    const gateway = new Gateway({
+    const { gateway, metrics } = meteredGateway({
       invoker: new NoopInvoker(invocationMs), clock: systemClock(),
       models: { mobilenetv2: { functionName: 'mobilenetv2', batchSize: 1, processes: 1, threadsPerProcess: 1, memoryMb: 1769, sloMs: 300 } },
       dispatcher: { maxInFlight: 64, random: Math.random },
     });
-    const app = createHttpServer(gateway);
+    const app = createHttpServer(gateway, metrics);
     url = await app.listen({ port: 0, host: '127.0.0.1' });
     stop = () => shutdownGateway(app, gateway);
   });

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isItemError } from '../../src/core/function-event.js';
-import type { FunctionInvoker } from '../../src/core/invoker.js';
+import { invokeAsync, setMemoryMbAsync, type FunctionInvoker } from '../../src/core/invoker.js';
 import { LambdaInvoker } from '../../src/platform/lambda/lambda-invoker.js';
 import { createLambdaApi, listen } from '../../src/platform/local/lambda-api.js';
 import { LocalInvoker } from '../../src/platform/local/local-invoker.js';
@@ -66,7 +66,7 @@ for (const [name, makeHarness] of Object.entries(harnesses)) {
     });
 
     it('invokes a batch and returns one output per input with a billing record', async () => {
-      const outcome = await harness.invoker.invoke('demo', imageEvent(3, 2));
+      const outcome = await invokeAsync(harness.invoker, 'demo', imageEvent(3, 2));
       expect(outcome.ok).toBe(true);
       if (!outcome.ok) return;
       expect(outcome.result.outputs).toHaveLength(3);
@@ -79,7 +79,7 @@ for (const [name, makeHarness] of Object.entries(harnesses)) {
     });
 
     it('fails a bad item alone', async () => {
-      const outcome = await harness.invoker.invoke('demo', {
+      const outcome = await invokeAsync(harness.invoker, 'demo', {
         model: 'mobilenetv2',
         inputs: [{ image: Buffer.from('nope').toString('base64') }, imageEvent(1).inputs[0]!],
       });
@@ -90,26 +90,26 @@ for (const [name, makeHarness] of Object.entries(harnesses)) {
     });
 
     it('reports a malformed event as a function error carrying the ferry code', async () => {
-      const outcome = await harness.invoker.invoke('demo', { model: 'resnet-9000', inputs: [] });
+      const outcome = await invokeAsync(harness.invoker, 'demo', { model: 'resnet-9000', inputs: [] });
       expect(outcome).toMatchObject({ ok: false, error: { kind: 'function-error', errorType: 'UNKNOWN_MODEL' } });
     });
 
     it('reports an unknown function as not-found', async () => {
-      const outcome = await harness.invoker.invoke('missing', imageEvent(1));
+      const outcome = await invokeAsync(harness.invoker, 'missing', imageEvent(1));
       expect(outcome).toMatchObject({ ok: false, error: { kind: 'not-found', errorType: 'ResourceNotFoundException' } });
     });
 
     it('reports throttling past the concurrency limit', async () => {
-      const outcomes = await Promise.all([harness.invoker.invoke('demo', imageEvent(8)), harness.invoker.invoke('demo', imageEvent(8))]);
+      const outcomes = await Promise.all([invokeAsync(harness.invoker, 'demo', imageEvent(8)), invokeAsync(harness.invoker, 'demo', imageEvent(8))]);
       const throttled = outcomes.filter((o) => !o.ok && o.error.kind === 'throttled');
       expect(throttled).toHaveLength(1);
       expect(throttled[0]).toMatchObject({ error: { errorType: 'TooManyRequestsException' } });
     });
 
     it('changes memory, and new invocations run (and are billed) with it', async () => {
-      await harness.invoker.setMemoryMb('demo', 1024);
+      await setMemoryMbAsync(harness.invoker, 'demo', 1024);
       expect(await harness.invoker.getMemoryMb('demo')).toBe(1024);
-      const outcome = await harness.invoker.invoke('demo', imageEvent(1));
+      const outcome = await invokeAsync(harness.invoker, 'demo', imageEvent(1));
       expect(outcome.ok).toBe(true);
       expect(outcome.billing).toMatchObject({ memoryMb: 1024 });
     });

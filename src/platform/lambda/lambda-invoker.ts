@@ -8,7 +8,7 @@ import {
   type LambdaClientConfig,
 } from '@aws-sdk/client-lambda';
 import type { FunctionEvent } from '../../core/function-event.js';
-import type { FunctionInvoker, InvokeErrorKind, InvokeOutcome } from '../../core/invoker.js';
+import { settleInvocation, type FunctionInvoker, type InvokeErrorKind, type InvokeOutcome } from '../../core/invoker.js';
 import { outcomeFromInvoke } from '../../core/invoke-outcome.js';
 
 export interface LambdaInvokerOptions {
@@ -45,7 +45,11 @@ export class LambdaInvoker implements FunctionInvoker {
     this.client = new LambdaClient(config);
   }
 
-  async invoke(functionName: string, event: FunctionEvent): Promise<InvokeOutcome> {
+  invoke(functionName: string, event: FunctionEvent, done: (outcome: InvokeOutcome) => void): void {
+    settleInvocation(() => this.run(functionName, event), done);
+  }
+
+  private async run(functionName: string, event: FunctionEvent): Promise<InvokeOutcome> {
     try {
       const response = await this.client.send(
         new InvokeCommand({
@@ -68,7 +72,11 @@ export class LambdaInvoker implements FunctionInvoker {
     return config.MemorySize ?? 128;
   }
 
-  async setMemoryMb(functionName: string, memoryMb: number): Promise<void> {
+  setMemoryMb(functionName: string, memoryMb: number, done: (error?: Error) => void): void {
+    this.updateMemory(functionName, memoryMb).then(() => done(), (error: unknown) => done(error as Error));
+  }
+
+  private async updateMemory(functionName: string, memoryMb: number): Promise<void> {
     await this.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: functionName, MemorySize: memoryMb }));
     await waitUntilFunctionUpdatedV2(
       { client: this.client, maxWaitTime: this.options.updateWaitS ?? 120, minDelay: 1, maxDelay: 5 },

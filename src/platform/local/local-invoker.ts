@@ -1,5 +1,5 @@
 import type { FunctionEvent } from '../../core/function-event.js';
-import type { FunctionInvoker, InvokeOutcome } from '../../core/invoker.js';
+import { settleInvocation, type FunctionInvoker, type InvokeOutcome } from '../../core/invoker.js';
 import { outcomeFromInvoke } from '../../core/invoke-outcome.js';
 import { LambdaApiError } from './runtime-errors.js';
 import type { LocalRuntime } from './runtime.js';
@@ -10,7 +10,11 @@ export class LocalInvoker implements FunctionInvoker {
 
   constructor(private readonly runtime: LocalRuntime) {}
 
-  async invoke(functionName: string, event: FunctionEvent): Promise<InvokeOutcome> {
+  invoke(functionName: string, event: FunctionEvent, done: (outcome: InvokeOutcome) => void): void {
+    settleInvocation(() => this.run(functionName, event), done);
+  }
+
+  private async run(functionName: string, event: FunctionEvent): Promise<InvokeOutcome> {
     try {
       const result = await this.runtime.invoke(functionName, JSON.stringify(event));
       return outcomeFromInvoke(result.payload, result.functionError, result.log);
@@ -24,8 +28,13 @@ export class LocalInvoker implements FunctionInvoker {
     return this.runtime.getConfiguration(functionName).MemorySize as number;
   }
 
-  async setMemoryMb(functionName: string, memoryMb: number): Promise<void> {
-    this.runtime.updateConfiguration(functionName, { MemorySize: memoryMb });
+  setMemoryMb(functionName: string, memoryMb: number, done: (error?: Error) => void): void {
+    try {
+      this.runtime.updateConfiguration(functionName, { MemorySize: memoryMb });
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
   }
 
   async close(): Promise<void> {

@@ -5,33 +5,34 @@ import type { EventInput, ItemAnswer } from '../core/function-event.js';
 export type ItemSettlement = ItemAnswer | { error: { code: ErrorCode; message: string } };
 
 /**
- * One HTTP request's items, answered together: one promise per request (not per item),
- * resolved when its last item is settled, with the answers in the request's order.
+ * One request's items, answered together: one callback per request (not per item), called
+ * when its last item is settled, with the answers in the request's order.
  */
 export class PendingRequest {
   readonly answers: ItemSettlement[];
-  readonly done: Promise<ItemSettlement[]>;
   private remaining: number;
-  private resolve!: (answers: ItemSettlement[]) => void;
 
   constructor(
     readonly model: string,
     readonly arrivalMs: number,
     size: number,
-    /** Called once per item as it settles (the tuner's observer counts answers). */
+    private readonly onDone: (answers: ItemSettlement[]) => void,
+    /** Called once per item as it settles (the observers count answers). */
     private readonly onItem?: (request: PendingRequest, answer: ItemSettlement) => void,
   ) {
     this.answers = new Array<ItemSettlement>(size);
     this.remaining = size;
-    this.done = new Promise((resolve) => (this.resolve = resolve));
-    if (size === 0) this.resolve(this.answers); // nothing to wait for (as Promise.all([]) was)
+  }
+
+  get isAnswered(): boolean {
+    return this.remaining === 0;
   }
 
   /** Called by the request's items, each exactly once (PendingItem guards that). */
   settleSlot(slot: number, answer: ItemSettlement): void {
     this.answers[slot] = answer;
     this.onItem?.(this, answer);
-    if (--this.remaining === 0) this.resolve(this.answers);
+    if (--this.remaining === 0) this.onDone(this.answers);
   }
 }
 

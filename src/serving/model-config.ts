@@ -10,6 +10,12 @@ export interface ModelConfig {
   memoryMb: number;
   /** Latency objective per request, arrival to answer. */
   sloMs: number;
+  /**
+   * A fixed batching timeout: a batch leaves once its oldest request waited this long,
+   * whatever the SLO would allow (BATCH's timeout knob). Absent: the SLO deadline alone
+   * decides, as ferry's own policy does.
+   */
+  maxWaitMs?: number;
 }
 
 export const defaultModelConfig: Omit<ModelConfig, 'functionName'> = {

@@ -1,12 +1,16 @@
 import type { Clock } from '../core/clock.js';
-import type { FunctionInvoker } from '../core/invoker.js';
+import { setMemoryMbAsync, type FunctionInvoker } from '../core/invoker.js';
 import { LambdaInvoker } from '../platform/lambda/lambda-invoker.js';
 import { LocalInvoker } from '../platform/local/local-invoker.js';
 import { LocalRuntime } from '../platform/local/runtime.js';
+import type { ServingObserver } from '../serving/events.js';
+import type { Gateway } from '../serving/gateway.js';
+import type { ServiceTimePriorFor } from '../serving/model-batcher.js';
+import type { ModelConfig } from '../serving/model-config.js';
 import { systemClock } from '../util/system-clock.js';
-import { Gateway, type GatewayObserver } from './gateway.js';
 import { createHttpServer, type GatewayHttpServer } from './http-server.js';
-import type { ModelConfig } from './model-config.js';
+import type { GatewayMetrics } from './metrics.js';
+import { meteredGateway } from './metrics-observer.js';
 import { shutdownGateway } from './shutdown.js';
 
 /**
@@ -31,7 +35,10 @@ export interface ServingOptions {
   port: number;
   token?: string;
   logger?: boolean;
-  observer?: GatewayObserver;
+  /** Subscribers of serving besides /metrics (the tuner, the dashboard). */
+  observers?: ServingObserver[];
+  /** The batcher's first guess of service time, per model (from its profile). */
+  serviceTimePrior?: (model: string) => ServiceTimePriorFor | undefined;
   /** @default the system clock */
   clock?: Clock;
   /** Progress lines (warm-up). */
@@ -41,6 +48,7 @@ export interface ServingOptions {
 export interface Serving {
   url: string;
   gateway: Gateway;
+  metrics: GatewayMetrics;
   app: GatewayHttpServer;
   /** Drains the gateway, then stops the platform (every instance and worker process). */
   close(): Promise<void>;
@@ -52,10 +60,11 @@ export interface Serving {
  */
 export async function startServing(options: ServingOptions): Promise<Serving> {
   const { invoker, runtime } = makeBackend(options);
-  const gateway = new Gateway({
+  const { gateway, metrics } = meteredGateway({
     invoker, clock: options.clock ?? systemClock(), models: options.models, maxQueue: options.maxQueue,
     dispatcher: { maxInFlight: options.concurrency, invocationTimeoutMs, random: Math.random },
-    ...(options.observer ? { observer: options.observer } : {}),
+    observers: options.observers ?? [],
+    ...(options.serviceTimePrior ? { serviceTimePrior: options.serviceTimePrior } : {}),
   });
   const stopPlatform = async () => {
     await invoker.close();
@@ -63,18 +72,18 @@ export async function startServing(options: ServingOptions): Promise<Serving> {
   };
   try {
     for (const [model, config] of Object.entries(options.models)) {
-      if (options.backend.kind === 'lambda') await invoker.setMemoryMb(config.functionName, config.memoryMb);
+      if (options.backend.kind === 'lambda') await setMemoryMbAsync(invoker, config.functionName, config.memoryMb);
       options.print?.(`ferry: warming up ${options.concurrency} instance(s) of ${model} (${config.memoryMb} MB, ${config.processes} process(es) each)...`);
-      await gateway.warmUp(model, options.concurrency);
+      await gateway.warmUpAsync(model, options.concurrency);
     }
   } catch (error) {
     await stopPlatform();
     throw error;
   }
-  const app = createHttpServer(gateway, { ...(options.token ? { token: options.token } : {}), logger: options.logger ?? false });
+  const app = createHttpServer(gateway, metrics, { ...(options.token ? { token: options.token } : {}), logger: options.logger ?? false });
   const url = await app.listen({ port: options.port, host: options.host });
   return {
-    url, gateway, app,
+    url, gateway, metrics, app,
     close: async () => {
       await shutdownGateway(app, gateway);
       await stopPlatform();

@@ -3,6 +3,7 @@ import type { ErrorCode } from '../core/errors.js';
 import { isItemError, type FunctionEvent } from '../core/function-event.js';
 import { isRetryable, type InvokeOutcome, type FunctionInvoker } from '../core/invoker.js';
 import { TimeoutQueue } from '../core/timeout-queue.js';
+import type { InvocationRecord } from './events.js';
 import type { ModelConfig } from './model-config.js';
 import type { PendingItem } from './pending-item.js';
 
@@ -21,15 +22,7 @@ export interface DispatcherOptions {
   random: () => number;
 }
 
-/** What one invocation did, for metrics and the service-time model. */
-export interface InvocationReport {
-  model: string;
-  batchSize: number;
-  serviceMs: number;
-  outcome: InvokeOutcome | { ok: false; error: { kind: 'timeout'; errorType: string; message: string }; billing?: undefined };
-}
-
-type Outcome = InvocationReport['outcome'];
+type Outcome = InvokeOutcome | { ok: false; error: { kind: 'timeout'; errorType: string; message: string }; billing?: undefined };
 
 /**
  * Sends batches to the platform with a bound on invocations in flight, a timeout per
@@ -48,12 +41,14 @@ export class Dispatcher {
   private nextListener = 0;
   private readonly timeouts: TimeoutQueue;
   private readonly maxAttempts: number;
+  private peak = 0;
 
   constructor(
     private readonly invoker: FunctionInvoker,
     private readonly clock: Clock,
     private readonly options: DispatcherOptions,
-    private readonly onReport: (report: InvocationReport) => void = () => undefined,
+    /** Every finished invocation, traffic and warm-up, before its items are settled. */
+    private readonly onReport: (record: InvocationRecord) => void = () => undefined,
   ) {
     this.timeouts = new TimeoutQueue(clock, options.invocationTimeoutMs ?? 30_000);
     this.maxAttempts = options.maxAttempts ?? 3;
@@ -65,6 +60,13 @@ export class Dispatcher {
 
   get invocationsInFlight(): number {
     return this.inFlight;
+  }
+
+  /** The most invocations in flight at once since the last call (how many instances traffic kept busy). */
+  takePeakInFlight(): number {
+    const peak = this.peak;
+    this.peak = this.inFlight;
+    return peak;
   }
 
   /** Called whenever an invocation slot frees up (the batchers then reconsider their queues). */
@@ -80,8 +82,26 @@ export class Dispatcher {
    * settled, before the freed slot is offered to the batchers.
    */
   dispatch(model: string, batch: PendingItem[], config: ModelConfig, onDone: () => void = () => undefined): void {
-    this.inFlight++;
+    this.take();
     this.attempt(model, batch, config, 1, onDone);
+  }
+
+  /**
+   * Runs one empty invocation (it starts an instance and its workers and carries no
+   * request), through the same slots, timeout and reports as traffic, so that what
+   * warming costs is billed and shown like any invocation. Not retried. Calls `onDone`
+   * with the outcome.
+   */
+  warmUp(model: string, config: ModelConfig, onDone: (outcome: Outcome) => void): void {
+    this.take();
+    const event: FunctionEvent = { model, inputs: [], processes: config.processes, threadsPerProcess: config.threadsPerProcess };
+    this.run(model, config, event, 0, true, (outcome) => {
+      this.finish(() => onDone(outcome));
+    });
+  }
+
+  private take(): void {
+    if (++this.inFlight > this.peak) this.peak = this.inFlight;
   }
 
   /** Invocation number `attempt` for the items of `items` not settled yet. */
@@ -94,24 +114,35 @@ export class Dispatcher {
       inputs[i] = live[i]!.input;
     }
     const event: FunctionEvent = { model, inputs, processes: config.processes, threadsPerProcess: config.threadsPerProcess };
+    this.run(model, config, event, live.length, false, (outcome) => {
+      const retry = this.settle(live, outcome);
+      if (retry.length === 0) return this.finish(onDone);
+      this.clock.setTimer(this.backoffMs(attempt), () => this.attempt(model, retry, config, attempt + 1, onDone));
+    });
+  }
+
+  /** One invocation under the timeout: reports it, then hands its outcome on, exactly once. */
+  private run(model: string, config: ModelConfig, event: FunctionEvent, batchSize: number, warmup: boolean, then: (outcome: Outcome) => void): void {
     const startMs = this.clock.nowMs();
     let answered = false;
     const complete = (outcome: Outcome) => {
       if (answered) return; // a late answer after the timeout, or a timeout after the answer
       answered = true;
       timeout.clear();
-      this.onReport({ model, batchSize: live.length, serviceMs: this.clock.nowMs() - startMs, outcome });
-      const retry = this.settle(live, outcome);
-      if (retry.length === 0) return this.finish(onDone);
-      this.clock.setTimer(this.backoffMs(attempt), () => this.attempt(model, retry, config, attempt + 1, onDone));
+      const atMs = this.clock.nowMs();
+      this.onReport({
+        model, batchSize, serviceMs: atMs - startMs, outcome: outcome.ok ? 'ok' : outcome.error.kind, warmup, atMs,
+        ...(outcome.billing ? { billing: outcome.billing } : {}),
+      });
+      then(outcome);
     };
     const timeout = this.timeouts.start(() =>
       complete({ ok: false, error: { kind: 'timeout', errorType: 'Timeout', message: `no answer within ${this.timeouts.timeoutMs} ms` } }), startMs);
-    const failed = (error: unknown) => complete({ ok: false, error: { kind: 'transport', errorType: 'InvokerError', message: (error as Error)?.message ?? String(error) } });
     try {
-      this.invoker.invoke(config.functionName, event).then(complete, failed);
+      this.invoker.invoke(config.functionName, event, complete);
     } catch (error) {
-      failed(error); // an invoker that throws instead of rejecting still fails only this batch
+      // An invoker that throws instead of answering still fails only this batch.
+      complete({ ok: false, error: { kind: 'transport', errorType: 'InvokerError', message: (error as Error)?.message ?? String(error) } });
     }
   }
 

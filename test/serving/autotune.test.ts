@@ -3,14 +3,18 @@ import { NoopInvoker } from '../../src/bench/noop-invoker.js';
 import { createChangePointDetector } from '../../src/core/change-point/detectors.js';
 import type { ControllerOptions, Tuner } from '../../src/core/tuning-controller.js';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
-import { Autotune } from '../../src/gateway/autotune.js';
-import { Gateway } from '../../src/gateway/gateway.js';
+import { describeTuningEvent } from '../../src/gateway/tuning-output.js';
+import { Autotune } from '../../src/serving/autotune.js';
+import { TuningEventSink } from '../../src/serving/events.js';
+import { Gateway } from '../../src/serving/gateway.js';
 
 /** A gateway on a no-op invoker and a virtual clock, tuned by a tuner whose observe() throws. */
 function brokenTuning(windows: Pick<ControllerOptions, 'minRequests' | 'minWindowMs'>) {
   const lines: string[] = [];
-  const autotune = new Autotune((line) => lines.push(line));
+  const sink = new TuningEventSink();
+  sink.subscribe((event) => lines.push(`ferry tune ${event.model}: ${describeTuningEvent(event)}`));
   const clock = new VirtualClock();
+  const autotune = new Autotune(sink, clock);
   const gateway = new Gateway({
     invoker: new NoopInvoker(), clock, observer: autotune,
     models: { mobilenetv2: { functionName: 'mobilenetv2', batchSize: 1, processes: 1, threadsPerProcess: 1, memoryMb: 1769, sloMs: 300 } },
@@ -25,7 +29,7 @@ function brokenTuning(windows: Pick<ControllerOptions, 'minRequests' | 'minWindo
     },
     restart: () => undefined,
   };
-  autotune.start(gateway, clock, [{ model: 'mobilenetv2', tuner: broken, detector: createChangePointDetector('cusum') }], undefined, windows);
+  autotune.start(gateway, [{ model: 'mobilenetv2', tuner: broken, detector: createChangePointDetector('cusum') }], windows);
   const infer = () => gateway.infer('mobilenetv2', [{ input: { image: 'x' }, payloadBytes: 10 }]);
   return { lines, autotune, clock, state, infer };
 }
@@ -42,7 +46,7 @@ describe('Autotune', () => {
     }
     expect(state.observed).toBe(1);
     expect(lines.some((line) => /ferry tune mobilenetv2: tuning stopped, serving on with the current configuration: RangeError: a tuner bug/.test(line))).toBe(true);
-    await autotune.stop();
+    autotune.stop();
   });
 
   it('also when the failure comes from the controller\'s own interval timer', async () => {
@@ -53,6 +57,6 @@ describe('Autotune', () => {
     expect(lines.some((line) => /tuning stopped, serving on/.test(line))).toBe(true);
     const answer = await infer();
     expect('error' in answer[0]!).toBe(false);
-    await autotune.stop();
+    autotune.stop();
   });
 });

@@ -2,15 +2,20 @@ import { decideBatch, type BatchingConfig } from '../core/batching-policy.js';
 import type { Clock, TimerId } from '../core/clock.js';
 import { FerryError } from '../core/errors.js';
 import { lambdaLimits } from '../core/pricing.js';
-import { ServiceTimeModel } from '../core/service-time.js';
+import { ServiceTimeModel, type ServiceTimePrior } from '../core/service-time.js';
 import type { Dispatcher } from './dispatcher.js';
+import type { BatchReason, ServingObserver } from './events.js';
 import type { ModelConfig } from './model-config.js';
 import type { PendingItem } from './pending-item.js';
 
-export interface BatcherEvents {
-  /** A batch left the queue: its size, why, and how long its oldest item waited. */
-  onBatch?(model: string, size: number, reason: string, oldestWaitMs: number): void;
-}
+/** The batcher's first guess of service time for a configuration, before it measured any. */
+export type ServiceTimePriorFor = (config: ModelConfig) => ServiceTimePrior;
+
+/**
+ * Without a profile: pessimistic, 150 ms fixed (a cold start is far worse, but rare) and
+ * 25 ms per item spread over the processes.
+ */
+export const fallbackServiceTimePrior: ServiceTimePriorFor = (config) => ({ fixedMs: 150, perItemMs: 25 / config.processes });
 
 /** Room left in an invocation payload for the event's own fields. */
 const eventOverheadBytes = 4096;
@@ -43,11 +48,10 @@ export class ModelBatcher {
     private readonly dispatcher: Dispatcher,
     private readonly clock: Clock,
     private readonly maxQueue: number,
-    private readonly events: BatcherEvents = {},
+    private readonly observer: ServingObserver = {},
+    private readonly priorFor: ServiceTimePriorFor = fallbackServiceTimePrior,
   ) {
-    // Pessimistic until measured: 150 ms fixed (a cold start is far worse, but rare) and
-    // 25 ms per item spread over the processes.
-    this.serviceTime = new ServiceTimeModel({ fixedMs: 150, perItemMs: 25 / config.processes });
+    this.serviceTime = new ServiceTimeModel(priorFor(config));
     this.policy = this.policyFor(config);
     dispatcher.onCapacity(() => this.schedule());
   }
@@ -66,7 +70,9 @@ export class ModelBatcher {
       config.threadsPerProcess !== this.config.threadsPerProcess;
     this.config = config;
     this.policy = this.policyFor(config);
-    if (changed) this.serviceTime.reset();
+    // What was measured belongs to the old configuration; the prior for the new one
+    // (from the model's profile, where there is one) stands until the new one is measured.
+    if (changed) this.serviceTime.reset(this.priorFor(config));
     this.schedule();
   }
 
@@ -74,7 +80,7 @@ export class ModelBatcher {
   submit(items: PendingItem[]): void {
     if (this.draining) throw new FerryError('SHUTTING_DOWN', 'The gateway is shutting down');
     if (this.queue.length + items.length > this.maxQueue) {
-      throw new FerryError('QUEUE_FULL', `The queue of ${this.model} holds ${this.queue.length} of ${this.maxQueue} requests`);
+      throw new FerryError('QUEUE_FULL', `The queue of ${this.model} holds ${this.queue.length} of ${this.maxQueue} request items`);
     }
     this.queue.push(...items);
     this.schedule();
@@ -117,7 +123,7 @@ export class ModelBatcher {
         return;
       }
       const count = decision.action === 'dispatch' ? decision.count : Math.min(this.queue.length, this.config.batchSize);
-      const reason = decision.action === 'dispatch' ? decision.reason : 'drain';
+      const reason: BatchReason = decision.action === 'dispatch' ? decision.reason : 'drain';
       this.send(this.queue.splice(0, count), reason, now);
     }
     if (this.queue.length === 0 && this.timer !== undefined) {
@@ -126,13 +132,16 @@ export class ModelBatcher {
     }
   }
 
-  private send(batch: PendingItem[], reason: string, nowMs: number): void {
-    this.events.onBatch?.(this.model, batch.length, reason, nowMs - batch[0]!.arrivalMs);
+  private send(batch: PendingItem[], reason: BatchReason, nowMs: number): void {
+    this.observer.onBatch?.(this.model, batch.length, reason, nowMs - batch[0]!.arrivalMs, nowMs);
     this.running++;
     this.dispatcher.dispatch(this.model, batch, this.config, this.batchDone);
   }
 
   private policyFor(config: ModelConfig): BatchingConfig {
-    return { batchSize: config.batchSize, sloMs: config.sloMs, maxPayloadBytes: lambdaLimits.maxPayloadBytes - eventOverheadBytes };
+    return {
+      batchSize: config.batchSize, sloMs: config.sloMs, maxPayloadBytes: lambdaLimits.maxPayloadBytes - eventOverheadBytes,
+      ...(config.maxWaitMs === undefined ? {} : { maxWaitMs: config.maxWaitMs }),
+    };
   }
 }

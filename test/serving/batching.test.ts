@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/virtual-clock.js';
-import { Gateway } from '../../src/gateway/gateway.js';
-import type { ModelConfig } from '../../src/gateway/model-config.js';
+import { Gateway } from '../../src/serving/gateway.js';
+import type { ModelConfig } from '../../src/serving/model-config.js';
 import { echoOutcome, flush, ScriptedInvoker } from '../helpers/scripted-invoker.js';
 
 const config: ModelConfig = { functionName: 'fn', batchSize: 4, processes: 2, threadsPerProcess: 1, memoryMb: 1769, sloMs: 300 };
@@ -177,16 +177,25 @@ describe('gateway batching under a virtual clock', () => {
     expect(await answers).toHaveLength(3);
   });
 
-  it('changes batch size and memory when a new config is applied, warming the new instances', async () => {
+  it('changes batch size and memory when a new config is applied, warming as many instances as traffic used', async () => {
     const { invoker, gateway } = setup();
-    const applying = gateway.applyConfig('mobilenetv2', { ...config, batchSize: 2, memoryMb: 3538 });
-    await flush();
-    // One empty batch per instance the dispatcher may use (maxInFlight 2), at the new memory.
+    // Traffic keeps two invocations in flight at once (batch size 4, maxInFlight 2).
+    void gateway.infer('mobilenetv2', [1, 2, 3, 4, 5, 6, 7, 8].map(image));
+    const traffic = invoker.calls.splice(0);
+    expect(traffic).toHaveLength(2);
+    for (const call of traffic) call.resolve(echoOutcome(call.event));
+    let applied = false;
+    gateway.applyConfig('mobilenetv2', { ...config, batchSize: 2, memoryMb: 3538 }, (error) => {
+      expect(error).toBeUndefined();
+      applied = true;
+    });
+    // One empty batch per instance traffic kept busy, at the new memory; in force once they answered.
     const warmUps = invoker.calls.splice(0);
     expect(warmUps.map((call) => call.event.inputs.length)).toEqual([0, 0]);
-    for (const call of warmUps) call.resolve(echoOutcome(call.event));
-    await applying;
     expect(invoker.memoryMb).toBe(3538);
+    expect(applied).toBe(false);
+    for (const call of warmUps) call.resolve(echoOutcome(call.event));
+    expect(applied).toBe(true);
     void gateway.infer('mobilenetv2', [1, 2, 3].map(image));
     await flush();
     expect(invoker.calls[0]!.event.inputs).toHaveLength(2);

@@ -1,0 +1,174 @@
+import type { Clock } from '../core/clock.js';
+import { FerryError } from '../core/errors.js';
+import type { EventInput } from '../core/function-event.js';
+import type { FunctionInvoker } from '../core/invoker.js';
+import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
+import type { InvocationRecord, ServingObserver } from './events.js';
+import { ModelBatcher, type ServiceTimePriorFor } from './model-batcher.js';
+import type { ModelConfig } from './model-config.js';
+import { PendingItem, PendingRequest, type ItemSettlement } from './pending-item.js';
+
+export interface GatewayOptions {
+  invoker: FunctionInvoker;
+  clock: Clock;
+  models: Record<string, ModelConfig>;
+  dispatcher: DispatcherOptions;
+  /** Request items waiting per model before admission answers 503. @default 1024 */
+  maxQueue?: number;
+  /** Sees every arrival, batch, invocation (warm-ups included), answer and configuration. */
+  observer?: ServingObserver;
+  /** The batcher's first guess of a configuration's service time (from the model's profile). @default fallbackServiceTimePrior */
+  serviceTimePrior?: (model: string) => ServiceTimePriorFor | undefined;
+}
+
+/** One admitted item: its input and the bytes it adds to an invocation's payload. */
+export interface AdmittedInput {
+  input: EventInput;
+  payloadBytes: number;
+}
+
+/**
+ * Everything between admission and answer, without HTTP and without a wall clock:
+ * per-model batchers over one dispatcher and one invoker. The HTTP server drives it live,
+ * the simulator on a virtual clock; both see the same observer calls.
+ */
+export class Gateway {
+  private readonly batchers = new Map<string, ModelBatcher>();
+  private readonly dispatcher: Dispatcher;
+  private readonly observer: ServingObserver;
+  private accepting = true;
+  private readonly onItemSettled: ((request: PendingRequest, answer: ItemSettlement) => void) | undefined;
+
+  constructor(private readonly options: GatewayOptions) {
+    const observer = (this.observer = options.observer ?? {});
+    const onAnswer = observer.onAnswer?.bind(observer);
+    this.onItemSettled = onAnswer && ((request, answer) => {
+      onAnswer(request.model, request.arrivalMs, options.clock.nowMs() - request.arrivalMs, answer);
+    });
+    this.dispatcher = new Dispatcher(options.invoker, options.clock, options.dispatcher, (record) => this.onInvocation(record));
+    for (const [model, config] of Object.entries(options.models)) {
+      const prior = options.serviceTimePrior?.(model);
+      this.batchers.set(model, new ModelBatcher(model, config, this.dispatcher, options.clock, options.maxQueue ?? 1024, observer, ...(prior ? [prior] : [])));
+      observer.onConfig?.(model, config, options.clock.nowMs());
+    }
+  }
+
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
+  get invocationsInFlight(): number {
+    return this.dispatcher.invocationsInFlight;
+  }
+
+  models(): string[] {
+    return [...this.batchers.keys()];
+  }
+
+  config(model: string): ModelConfig {
+    return this.batcher(model).currentConfig;
+  }
+
+  queueDepth(model: string): number {
+    return this.batcher(model).depth;
+  }
+
+  /** Seconds a client refused with QUEUE_FULL should wait. */
+  retryAfterS(model: string): number {
+    return Math.max(1, Math.ceil(this.batcher(model).estimatedDrainMs() / 1000));
+  }
+
+  /**
+   * Accepts single-item requests for `model` and calls `done` once with one settlement
+   * per input, in order (at once for no inputs). All are queued or none: QUEUE_FULL,
+   * SHUTTING_DOWN and UNKNOWN_MODEL throw, and `done` is then never called.
+   */
+  submit(model: string, inputs: readonly AdmittedInput[], done: (answers: ItemSettlement[]) => void): void {
+    if (!this.accepting) throw new FerryError('SHUTTING_DOWN', 'The gateway is shutting down');
+    const batcher = this.batcher(model);
+    const nowMs = this.options.clock.nowMs();
+    const request = new PendingRequest(model, nowMs, inputs.length, done, this.onItemSettled);
+    if (inputs.length === 0) return done(request.answers);
+    const items = new Array<PendingItem>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) items[i] = new PendingItem(inputs[i]!.input, inputs[i]!.payloadBytes, request, i);
+    batcher.submit(items);
+    this.observer.onArrivals?.(model, items.length, nowMs);
+  }
+
+  /** `submit` as a promise (the HTTP server's form). */
+  infer(model: string, inputs: readonly AdmittedInput[]): Promise<ItemSettlement[]> {
+    let resolve!: (answers: ItemSettlement[]) => void;
+    const answered = new Promise<ItemSettlement[]>((r) => (resolve = r));
+    this.submit(model, inputs, resolve);
+    return answered;
+  }
+
+  /**
+   * Starts `instances` function instances of a model at once (empty invocations load the
+   * model and start the workers), so that traffic meets warm instances rather than cold
+   * starts. They go through the dispatcher like traffic: they hold invocation slots, and
+   * their billing reaches every observer, flagged as warm-up. `done` gets the first
+   * failure, if any.
+   */
+  warmUp(model: string, instances: number, done: (error?: FerryError) => void): void {
+    const config = this.batcher(model).currentConfig;
+    let remaining = instances;
+    let failure: FerryError | undefined;
+    if (remaining <= 0) return done();
+    for (let i = 0; i < instances; i++) {
+      this.dispatcher.warmUp(model, config, (outcome) => {
+        if (!outcome.ok && !failure) {
+          failure = new FerryError('WORKER_START_FAILED', `Could not start ${model}: ${outcome.error.errorType}: ${outcome.error.message}`);
+        }
+        if (--remaining === 0) done(failure);
+      });
+    }
+  }
+
+  /** `warmUp` as a promise that rejects on a failure. */
+  warmUpAsync(model: string, instances: number): Promise<void> {
+    return new Promise((resolve, reject) => this.warmUp(model, instances, (error) => (error ? reject(error) : resolve())));
+  }
+
+  /**
+   * Applies a configuration: memory through the invoker, batch size and processes from
+   * the next batch. When memory or processes change, as many instances as traffic kept
+   * busy since the last change are warmed up again, so that what gets measured next is
+   * the configuration, not its cold starts. `done` is called once it is in force (at once
+   * on a platform that applies memory at once, such as the simulator's).
+   */
+  applyConfig(model: string, config: ModelConfig, done: (error?: Error) => void): void {
+    const batcher = this.batcher(model);
+    const before = batcher.currentConfig;
+    const restart = config.memoryMb !== before.memoryMb || config.processes !== before.processes || config.threadsPerProcess !== before.threadsPerProcess;
+    const inForce = () => {
+      batcher.setConfig(config);
+      this.observer.onConfig?.(model, config, this.options.clock.nowMs());
+      if (!restart) return done();
+      const busy = Math.max(1, this.dispatcher.takePeakInFlight());
+      this.warmUp(model, Math.min(busy, this.options.dispatcher.maxInFlight ?? 4), () => done());
+    };
+    if (config.memoryMb === before.memoryMb) return inForce();
+    this.options.invoker.setMemoryMb(config.functionName, config.memoryMb, (error) => (error ? done(error) : inForce()));
+  }
+
+  /** Stops accepting, sends everything queued, and waits until every request is answered. */
+  async drain(): Promise<void> {
+    this.accepting = false;
+    await Promise.all([...this.batchers.values()].map((batcher) => batcher.drain()));
+  }
+
+  private batcher(model: string): ModelBatcher {
+    const batcher = this.batchers.get(model);
+    if (!batcher) throw new FerryError('UNKNOWN_MODEL', `Expected model to be one of ${this.models().join(', ')}, got "${model}"`);
+    return batcher;
+  }
+
+  private onInvocation(record: InvocationRecord): void {
+    this.observer.onInvocation?.(record);
+    // A cold start is an outlier the batcher cannot plan around; it would only inflate the
+    // predicted service time of every later batch. A warm-up carries no items to learn from.
+    const cold = record.billing?.initDurationMs !== undefined;
+    if (record.outcome === 'ok' && !cold && !record.warmup) this.batchers.get(record.model)?.serviceTime.observe(record.batchSize, record.serviceMs);
+  }
+}
