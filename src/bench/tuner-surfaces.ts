@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { billedDurationMs, invocationCostUsd } from '../core/billing.js';
 import { FerryError } from '../core/errors.js';
 import type { Config, ConfigSpace } from '../core/config-space.js';
+import { LatencyModel } from '../core/latency-model.js';
 import { vcpusForMemory } from '../core/pricing.js';
 
 /**
@@ -10,19 +11,7 @@ import { vcpusForMemory } from '../core/pricing.js';
  * vCPU share 0.25..2 on a 2-core machine; rows with threadsPerProcess = 1 only).
  *
  * Assumptions, all stated here:
- * 1. vCPU share = memoryMb / 1769, capped at 6 (pricing.ts).
- * 2. Batch service time (p50 and p99 separately) at a measured (processes, share) is
- *    interpolated log-log linearly between measured batch sizes, and extrapolated from the
- *    last two beyond them (32 -> 48, 64).
- * 3. Between measured shares it is interpolated linearly in 1/share (CPU-bound work takes
- *    time inversely proportional to the CPU share), extrapolated likewise below 0.25.
- * 4. Processes at shares <= 2 (measured): the measured rows for 1, 2 and 4 processes, linear
- *    in between (3), the 4-process row above 4 (more processes than cores only time-slice).
- * 5. Shares above 2 (not measurable on a 2-core machine): start from the 2-vCPU row with
- *    min(processes, 2) processes, and scale throughput by the extra parallelism that more
- *    cores give, min(w, share) / min(w, 2), where w = min(processes, batch) is the number of
- *    workers with items. One process (one ONNX thread) gains nothing from extra cores.
- *    Fixed per-invocation overheads are assumed to scale too (they are a few ms).
+ * 1-5. Service time of a batch: src/core/latency-model.ts (its assumptions 1-5).
  * 6. Batching (ferry's gateway, src/core/batching-policy.ts): a batch is sent when full, or
  *    when waiting longer would make its oldest request miss the SLO, planning with the p99
  *    service time of the batch it would send and keeping 10% of the SLO as a margin. So
@@ -81,73 +70,8 @@ export function loadProfile(path: string | URL = defaultProfileUrl): Profile {
   return { model: parsed.model, rows: parsed.rows.filter((r) => r.threadsPerProcess === 1) };
 }
 
-interface Latency {
-  p50Ms: number;
-  p99Ms: number;
-}
-
-/** Piecewise-linear interpolation of y over x (sorted), extrapolating the end segments. */
-function interpolate(xs: number[], ys: number[], x: number): number {
-  if (xs.length === 1) return ys[0]!;
-  let i = 0;
-  while (i < xs.length - 2 && x > xs[i + 1]!) i++;
-  const t = (x - xs[i]!) / (xs[i + 1]! - xs[i]!);
-  return ys[i]! + t * (ys[i + 1]! - ys[i]!);
-}
-
-const distinct = (values: number[]) => [...new Set(values)].sort((a, b) => a - b);
-
-/** Batch service time of any (batch, processes, share), from a profile's measured rows. */
-export class ServiceModel {
-  private readonly shares: number[];
-  private readonly processCounts: number[];
-
-  constructor(private readonly rows: ProfileRow[]) {
-    if (rows.length === 0) throw new RangeError('Expected profile rows with threadsPerProcess = 1');
-    this.shares = distinct(rows.map((r) => r.vcpus));
-    this.processCounts = distinct(rows.map((r) => r.processes));
-  }
-
-  /** Assumption 2: log-log over batch at a measured (processes, share). */
-  private measured(batch: number, processes: number, share: number): Latency {
-    const rows = this.rows.filter((r) => r.processes === processes && r.vcpus === share).sort((a, b) => a.batch - b.batch);
-    if (rows.length === 0) throw new RangeError(`Profile has no rows for ${processes} processes at ${share} vCPUs`);
-    const xs = rows.map((r) => Math.log(r.batch));
-    const at = (key: 'p50Ms' | 'p99Ms') => Math.exp(interpolate(xs, rows.map((r) => Math.log(r[key])), Math.log(batch)));
-    return { p50Ms: at('p50Ms'), p99Ms: at('p99Ms') };
-  }
-
-  /** Assumption 3: linear in 1/share between measured shares. */
-  private atShare(batch: number, processes: number, share: number): Latency {
-    const xs = this.shares.map((s) => 1 / s).reverse();
-    const values = this.shares.map((s) => this.measured(batch, processes, s)).reverse();
-    const at = (key: keyof Latency) => interpolate(xs, values.map((v) => v[key]), 1 / share);
-    return { p50Ms: at('p50Ms'), p99Ms: at('p99Ms') };
-  }
-
-  /** Assumption 4: measured process counts, linear in between, the largest above. */
-  private atProcesses(batch: number, processes: number, share: number): Latency {
-    const counts = this.processCounts;
-    const p = Math.min(processes, counts[counts.length - 1]!);
-    const upper = counts.find((c) => c >= p)!;
-    const lower = [...counts].reverse().find((c) => c <= p)!;
-    const a = this.atShare(batch, lower, share);
-    if (upper === lower) return a;
-    const b = this.atShare(batch, upper, share);
-    const t = (p - lower) / (upper - lower);
-    return { p50Ms: a.p50Ms + t * (b.p50Ms - a.p50Ms), p99Ms: a.p99Ms + t * (b.p99Ms - a.p99Ms) };
-  }
-
-  serviceMs(batch: number, processes: number, share: number): Latency {
-    const maxShare = this.shares[this.shares.length - 1]!;
-    if (share <= maxShare) return this.atProcesses(batch, processes, share);
-    // Assumption 5: beyond the measured cores, throughput scales with usable parallelism.
-    const base = this.atProcesses(batch, Math.min(processes, maxShare), maxShare);
-    const workers = Math.min(processes, batch);
-    const speedup = Math.min(workers, share) / Math.min(workers, maxShare);
-    return { p50Ms: base.p50Ms / speedup, p99Ms: base.p99Ms / speedup };
-  }
-}
+/** Kept under its old name for the benchmark's callers: the one latency model lives in src/core/latency-model.ts. */
+export { LatencyModel as ServiceModel } from '../core/latency-model.js';
 
 export interface SurfaceOptions {
   arrivalRatePerS: number;
@@ -159,7 +83,7 @@ export interface SurfaceOptions {
 }
 
 /** Assumptions 6 and 7: one configuration's true cost per request and p99. */
-export function surfacePoint(model: ServiceModel, config: Config, options: SurfaceOptions): SurfacePoint {
+export function surfacePoint(model: LatencyModel, config: Config, options: SurfaceOptions): SurfacePoint {
   const rate = options.arrivalRatePerS;
   const share = vcpusForMemory(config.memoryMb);
   const budgetMs = (1 - (options.safetyMargin ?? 0.1)) * options.sloMs;
@@ -186,7 +110,7 @@ export function surfacePoint(model: ServiceModel, config: Config, options: Surfa
 }
 
 export function buildSurface(profile: Profile, space: ConfigSpace, options: SurfaceOptions): SurfaceCase {
-  const model = new ServiceModel(profile.rows);
+  const model = new LatencyModel(profile.rows);
   return {
     model: profile.model,
     arrivalRatePerS: options.arrivalRatePerS,

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { FerryError, type ErrorCode } from '../core/errors.js';
 import { isItemError } from '../core/function-event.js';
-import { getModel, type ModelSpec } from '../function/models/registry.js';
+import { modelInfo, type ModelInfo } from '../models/catalog.js';
 import type { Gateway } from '../serving/gateway.js';
 import type { GatewayMetrics } from './metrics.js';
 import { ClientGone, mediaType, parseJsonBody, readBody } from './http-body.js';
@@ -53,7 +53,7 @@ const json = (status: number, value: unknown): Reply => ({ status, body: JSON.st
  */
 export class GatewayHttpServer {
   readonly server: http.Server;
-  private readonly specs: Map<string, ModelSpec>;
+  private readonly specs: Map<string, ModelInfo>;
   private readonly expectedAuth: Buffer | undefined;
   private readonly jsonLimitBytes: number;
   private readonly imageLimitBytes: number;
@@ -67,7 +67,7 @@ export class GatewayHttpServer {
     options: HttpOptions = {},
   ) {
     // The served models never change after the gateway is built.
-    this.specs = new Map(gateway.models().map((name) => [name, getModel(name)]));
+    this.specs = new Map(gateway.models().map((name) => [name, modelInfo(name)]));
     this.expectedAuth = options.token ? Buffer.from(`Bearer ${options.token}`) : undefined;
     this.jsonLimitBytes = options.jsonBodyLimitBytes ?? 16 * 1024 * 1024;
     this.imageLimitBytes = options.imageBodyLimitBytes ?? 4 * 1024 * 1024;
@@ -201,7 +201,7 @@ export class GatewayHttpServer {
     });
   }
 
-  private servedModel(model: string): ModelSpec {
+  private servedModel(model: string): ModelInfo {
     const spec = this.specs.get(model);
     if (!spec) throw new FerryError('UNKNOWN_MODEL', `Expected model to be one of ${[...this.specs.keys()].join(', ')}, got "${model}"`);
     return spec;

@@ -1,7 +1,7 @@
 import fastJson from 'fast-json-stringify';
 import { FerryError, type ErrorCode } from '../core/errors.js';
 import { isItemError, type ItemOutput } from '../core/function-event.js';
-import type { ModelSpec } from '../function/models/registry.js';
+import type { ModelInfo } from '../models/catalog.js';
 import type { ModelConfig } from '../serving/model-config.js';
 import type { ItemSettlement } from '../serving/pending-item.js';
 
@@ -60,7 +60,7 @@ export function unwrap(answer: ItemSettlement): ItemOutput {
 }
 
 /** The OIP answer: one `probabilities` tensor [N, classes] and the labels as `parameters.top`. */
-export function inferAnswer(spec: ModelSpec, answers: ItemSettlement[], id: unknown): InferAnswer {
+export function inferAnswer(spec: ModelInfo, answers: ItemSettlement[], id: unknown): InferAnswer {
   const outputs = answers.map(unwrap);
   const data: number[] = [];
   for (const output of outputs) for (const value of output.data) data.push(value);
@@ -74,7 +74,7 @@ export function inferAnswer(spec: ModelSpec, answers: ItemSettlement[], id: unkn
 }
 
 /** GET /v2/models/{model}: OIP model metadata, with ferry's labels and the config in force. */
-export function modelMetadata(spec: ModelSpec, config: ModelConfig) {
+export function modelMetadata(spec: ModelInfo, config: ModelConfig) {
   return {
     name: spec.name,
     versions: ['1'],

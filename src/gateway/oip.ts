@@ -1,6 +1,6 @@
 import { describeValue, FerryError } from '../core/errors.js';
 import type { EventInput } from '../core/function-event.js';
-import type { ModelSpec } from '../function/models/registry.js';
+import type { ModelInfo } from '../models/catalog.js';
 
 /** One request item, ready for the queue. */
 export interface AdmittedItem {
@@ -21,7 +21,7 @@ const invalid = (message: string) => new FerryError('INVALID_REQUEST', message);
  * - `BYTES` input (any name): shape `[N]`, data N base64-encoded images.
  * Every message names the field, what was expected and what came.
  */
-export function parseInferRequest(body: unknown, spec: ModelSpec): AdmittedItem[] {
+export function parseInferRequest(body: unknown, spec: ModelInfo): AdmittedItem[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalid(`Expected the body to be a JSON object, got ${describeValue(body)}`);
   }
@@ -61,7 +61,7 @@ function imageItems(shape: number[], data: unknown[]): AdmittedItem[] {
   });
 }
 
-function tensorItems(name: string, shape: number[], data: unknown[], spec: ModelSpec): AdmittedItem[] {
+function tensorItems(name: string, shape: number[], data: unknown[], spec: ModelInfo): AdmittedItem[] {
   if (name !== spec.inputName) throw invalid(`Expected inputs[0].name to be "${spec.inputName}" for ${spec.name}, got "${name}"`);
   const item = spec.itemShape;
   const batched = shape.length === item.length + 1;

@@ -1,5 +1,5 @@
 import { FerryError, type ErrorCode } from '../core/errors.js';
-import { getModel } from '../function/models/registry.js';
+import { modelInfo } from '../models/catalog.js';
 import { GatewayClient } from './http-client.js';
 import { counterDelta, gatewayCounters, type GatewayCounters } from './metrics-scrape.js';
 import { replay, type ReplayProgress, type ReplayResult } from './replay.js';
@@ -43,7 +43,7 @@ export interface LoadgenRun {
  */
 export async function runLoadgen(options: LoadgenOptions): Promise<LoadgenRun> {
   const base = baseUrl(options.url);
-  const spec = getModel(options.model);
+  const spec = modelInfo(options.model);
   const timeScale = options.timeScale ?? 1;
   const trace = loadTrace(options.trace);
   const schedule = buildSchedule(trace.arrivalsMs, {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FerryError } from '../core/errors.js';
-import { getModel, sampleFile } from '../function/models/registry.js';
+import { modelInfo } from '../models/catalog.js';
+import { sampleFile } from '../models/files.js';
 
 /** One request body for the classify endpoint: an encoded image and its media type. */
 export interface ImageBody {
@@ -14,7 +15,7 @@ const mediaTypes: Record<string, string> = { '.png': 'image/png', '.jpg': 'image
 
 /** The model's sample images (samples/), read once; the load generator cycles through them. */
 export function sampleBodies(model: string): ImageBody[] {
-  const spec = getModel(model);
+  const spec = modelInfo(model);
   return spec.samples.map((name) => {
     const contentType = mediaTypes[path.extname(name).toLowerCase()];
     if (!contentType) throw new FerryError('INVALID_ARGUMENT', `Expected sample ${name} of ${model} to be a PNG, JPEG or WebP file`);

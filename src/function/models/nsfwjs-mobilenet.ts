@@ -10,10 +10,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { FerryError } from '../../core/errors.js';
+import { mobilenetV2Labels } from '../../models/catalog.js';
+
+export { mobilenetV2Labels };
 import { CONVERTER_VERSION, convertLayersModel, type LayersModelTopology } from './tfjs-to-onnx.js';
 import { decodeTfjsWeights, type TfjsWeightsGroup } from './tfjs-weights.js';
 
-export const mobilenetV2Labels = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'] as const;
 export const MOBILENET_V2_INPUT_SIZE = 224;
 export const MOBILENET_V2_INPUT_NAME = 'input';
 export const MOBILENET_V2_OUTPUT_NAME = 'probabilities';

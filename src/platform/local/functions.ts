@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FerryError } from '../../core/errors.js';
 import { checkMemoryMb } from '../../core/pricing.js';
-import { getModel } from '../../function/models/registry.js';
+import { modelInfo } from '../../models/catalog.js';
 import { nodeEntry } from '../../util/node-entry.js';
 
 /** A function registered with the local runtime. */
@@ -34,7 +34,7 @@ export function checkFunctionSpec(spec: LocalFunctionSpec): LocalFunctionSpec {
   if (!namePattern.test(spec.name)) {
     throw new FerryError('INVALID_ARGUMENT', `Expected a function name of 1-64 letters, digits, - or _, got "${spec.name}"`);
   }
-  getModel(spec.model);
+  modelInfo(spec.model);
   const memoryError = checkMemoryMb(spec.memoryMb);
   if (memoryError) throw new FerryError('INVALID_ARGUMENT', memoryError);
   if (!(spec.timeoutS > 0 && spec.timeoutS <= 900)) {

@@ -5,6 +5,7 @@ import { quantile } from '../../core/stats.js';
 import { isItemError, type EventInput } from '../../core/function-event.js';
 import { createFunction } from '../../function/handler.js';
 import { getModel, sampleFile } from '../../function/models/registry.js';
+import type { Profile, ProfileRow } from '../../models/profile.js';
 import { createCpuQuota } from './cpu-quota.js';
 
 export interface ProfileOptions {
@@ -20,36 +21,7 @@ export interface ProfileOptions {
   cacheDir: string;
 }
 
-export interface ProfileRow {
-  batch: number;
-  processes: number;
-  threadsPerProcess: number;
-  vcpus: number;
-  /** The share this machine could actually give: min(vcpus, its cores). */
-  vcpusEffective: number;
-  p50Ms: number;
-  p99Ms: number;
-  itemsPerS: number;
-}
-
-export interface Profile {
-  model: string;
-  createdAt: string;
-  machine: {
-    cpuModel: string;
-    cores: number;
-    memoryGiB: number;
-    node: string;
-    onnxruntime: string;
-    cpuQuota: string;
-    cpuQuotaEnforced: boolean;
-    cpuPeriodUs: number;
-  };
-  input: 'image';
-  samples: readonly string[];
-  repeat: number;
-  rows: ProfileRow[];
-}
+export type { Profile, ProfileRow } from '../../models/profile.js';
 
 export type ProgressListener = (done: number, total: number, label: string) => void;
 
