@@ -2,7 +2,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// src/core/ is the pure heart of ferry: the simulator runs it on a virtual clock, so it
+// src/core/ is the pure heart of ferry, and src/serving/ (what live and simulated serving
+// share) is held to the same rules: the simulator runs both on a virtual clock, so they
 // may not do I/O, read the wall clock, or draw unseeded randomness.
 const ioModules = [
   'fs', 'fs/promises', 'http', 'https', 'http2', 'net', 'dgram', 'child_process', 'worker_threads',
@@ -11,7 +12,7 @@ const ioModules = [
 const restrictedImports = [
   ...ioModules.flatMap((name) => [name, `node:${name}`]),
   'onnxruntime-node', 'sharp', 'fastify', 'better-sqlite3', 'pino',
-].map((name) => ({ name, message: 'src/core/ must stay pure: inject I/O from the shell.' }));
+].map((name) => ({ name, message: 'src/core/ and src/serving/ must stay pure: inject I/O from the shell.' }));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**', '.tmp-*/**', 'out/**'] },
@@ -24,16 +25,16 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/serving/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: restrictedImports, patterns: [{ group: ['@aws-sdk/*'], message: 'src/core/ must stay pure.' }] }],
+      'no-restricted-imports': ['error', { paths: restrictedImports, patterns: [{ group: ['@aws-sdk/*'], message: 'src/core/ and src/serving/ must stay pure.' }] }],
       'no-restricted-globals': ['error',
         { name: 'setTimeout', message: 'Use the injected Clock.' },
         { name: 'setInterval', message: 'Use the injected Clock.' },
         { name: 'setImmediate', message: 'Use the injected Clock.' },
         { name: 'performance', message: 'Use the injected Clock.' },
-        { name: 'process', message: 'src/core/ must not read the process environment.' },
-        { name: 'fetch', message: 'src/core/ must stay pure.' },
+        { name: 'process', message: 'src/core/ and src/serving/ must not read the process environment.' },
+        { name: 'fetch', message: 'src/core/ and src/serving/ must stay pure.' },
       ],
       'no-restricted-properties': ['error',
         { object: 'Date', property: 'now', message: 'Use the injected Clock.' },
