@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { machineLine, runFunctionBench, type FunctionBenchRow } from '../bench/function-bench.js';
+import { registerClockBench } from '../bench/clock-bench.js';
 import { registerDetectBench } from '../bench/detect-bench.js';
 import { runRuntimeBench, type LatencyRow } from '../bench/runtime-bench.js';
 import { registerTunerBench } from '../bench/tuner-bench.js';
@@ -39,6 +40,7 @@ export function registerBench(program: Command): void {
   registerTunerBench(bench);
   registerDetectBench(bench);
   registerGatewayBench(bench);
+  registerClockBench(bench);
 }
 
 function printLatencyTable(title: string, rows: LatencyRow[]): void {

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { billedDurationMs, invocationCostUsd, reportLine, type BillingRecord } from '../../core/billing.js';
+import type { Clock } from '../../core/clock.js';
 import { checkMemoryMb, lambdaLimits, vcpusForMemory } from '../../core/pricing.js';
+import { InstancePool, type AcquireResult, type StartResult } from '../../serving/instance-pool.js';
+import { systemClock } from '../../util/system-clock.js';
 import { BillingLog } from './billing-log.js';
 import { checkFunctionSpec, handlerLocation, type LocalFunctionSpec } from './functions.js';
 import { Instance, type InstanceOutcome } from './instance.js';
@@ -24,6 +27,8 @@ export interface LocalRuntimeOptions {
   env?: Record<string, string>;
   /** Receives instance log lines (e.g. to print them). */
   onLog?: (line: string) => void;
+  /** Times the keep-alive. @default the system clock (src/util/system-clock.ts) */
+  clock?: Clock;
 }
 
 export interface RuntimeInvokeResult {
@@ -37,67 +42,68 @@ export interface RuntimeInvokeResult {
 
 export type UpdateStatus = 'Successful' | 'InProgress' | 'Failed';
 
+/** What the Lambda API reports about a function beyond its spec (which the pool holds). */
 interface FunctionState {
-  spec: LocalFunctionSpec;
-  /** Bumped by a configuration change: instances of an older version are not reused. */
-  version: number;
-  idle: Instance[];
-  busy: Set<Instance>;
-  reapTimers: Map<Instance, NodeJS.Timeout>;
   lastUpdateStatus: UpdateStatus;
   lastModified: string;
-  instanceCount: number;
 }
 
 /**
  * An embedded serverless platform with Lambda's execution model: each function instance is
  * a child process with a CPU share of memoryMb/1769 vCPU and a memory limit, serving one
- * invocation at a time, started cold on demand, reused warm, reaped after a keep-alive.
- * Every invocation is billed as Lambda bills it.
+ * invocation at a time, started cold on demand, reused warm, reaped after a keep-alive
+ * (src/serving/instance-pool.ts decides all of that, as it does for the simulator; this
+ * class forks and stops the processes and speaks Lambda's API). Every invocation is billed
+ * as Lambda bills it.
  */
 export class LocalRuntime {
   readonly billing: BillingLog;
   private readonly functions = new Map<string, FunctionState>();
-  private starting = 0;
-  private closed = false;
-  /** The configuration version each instance was started with. */
-  private readonly versions = new WeakMap<Instance, number>();
+  private readonly pool: InstancePool<Instance, LocalFunctionSpec>;
+  private instancesStarted = 0;
 
   constructor(private readonly options: LocalRuntimeOptions) {
     this.billing = new BillingLog(options.billingLogFile ? { file: options.billingLogFile } : {});
+    this.pool = new InstancePool<Instance, LocalFunctionSpec>({
+      clock: options.clock ?? systemClock(),
+      concurrency: options.concurrency ?? 4,
+      keepAliveMs: options.keepAliveMs ?? 300_000,
+      startInstance: ({ spec }, done) => void this.startInstance(spec).then(done),
+      stopInstance: (instance, done) => void instance.kill().then(() => done(), () => done()),
+      isAlive: (instance) => instance.alive,
+    });
     for (const spec of options.functions) this.register(spec);
   }
 
+  /** Adds a function; registering a name again replaces its code and settings (new instances only). */
   register(spec: LocalFunctionSpec): void {
     checkFunctionSpec(spec);
     handlerLocation(spec);
-    this.functions.set(spec.name, {
-      spec: { ...spec }, version: 0, idle: [], busy: new Set(), reapTimers: new Map(),
-      lastUpdateStatus: 'Successful', lastModified: lambdaTimestamp(), instanceCount: 0,
-    });
+    if (this.pool.has(spec.name)) this.pool.reconfigure(spec.name, { ...spec });
+    else this.pool.register(spec.name, { ...spec });
+    this.functions.set(spec.name, { lastUpdateStatus: 'Successful', lastModified: lambdaTimestamp() });
   }
 
   functionNames(): string[] {
     return [...this.functions.keys()];
   }
 
-  /** Invocations running now, across functions (what the concurrency limit counts). */
+  /** Invocations running now plus instances starting, across functions (what the concurrency limit counts). */
   get inFlight(): number {
-    let busy = 0;
-    for (const state of this.functions.values()) busy += state.busy.size;
-    return busy + this.starting;
+    return this.pool.inFlight;
   }
 
   /** Instances alive for a function, idle and busy (for tests and metrics). */
   instances(name: string): { idle: number; busy: number; pids: number[]; busyPids: number[] } {
-    const state = this.state(name);
-    const busyPids = [...state.busy].map((i) => i.pid);
-    return { idle: state.idle.length, busy: state.busy.size, pids: [...state.idle.map((i) => i.pid), ...busyPids], busyPids };
+    this.state(name);
+    const { idle, busy } = this.pool.instances(name);
+    const busyPids = busy.map((i) => i.pid);
+    return { idle: idle.length, busy: busy.length, pids: [...idle.map((i) => i.pid), ...busyPids], busyPids };
   }
 
   /** Runs one synchronous (RequestResponse) invocation. Throws LambdaApiError for API errors. */
   async invoke(name: string, payload: string): Promise<RuntimeInvokeResult> {
-    const state = this.state(name);
+    this.state(name);
     if (Buffer.byteLength(payload) > lambdaLimits.maxPayloadBytes) {
       throw new LambdaApiError(413, 'RequestTooLargeException', `Request must be smaller than ${lambdaLimits.maxPayloadBytes} bytes for the InvokeFunction operation`);
     }
@@ -107,46 +113,48 @@ export class LocalRuntime {
       throw new LambdaApiError(400, 'InvalidRequestContentException', `Could not parse request body into json: ${(error as Error).message}`);
     }
     const requestId = randomUUID();
-    let instance: Instance;
-    try {
-      instance = await this.acquire(state);
-    } catch (error) {
-      if (!(error instanceof InitFailure)) throw error;
-      // Lambda answers an INIT failure as a function error of the invocation that met it.
-      const message = JSON.stringify({ errorType: error.errorType, errorMessage: error.message });
-      const outcome: InstanceOutcome = {
-        ok: false, fatal: true, errorType: error.errorType, errorMessage: error.message, payload: message,
-        durationMs: 0, maxMemoryUsedMb: 0, log: [error.message],
-      };
-      return this.answer(state.spec.name, state.spec.memoryMb, requestId, outcome, error.initDurationMs);
+    const acquired = await new Promise<AcquireResult<Instance>>((resolve) => this.pool.acquire(name, resolve));
+    if (acquired.kind === 'closed') throw new LambdaApiError(503, 'ServiceException', 'The local runtime is shutting down');
+    if (acquired.kind === 'throttled') {
+      throw new LambdaApiError(429, 'TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ConcurrentInvocationLimitExceeded' });
     }
-    const timeoutMs = state.spec.timeoutS * 1000;
-    const cold = instance.invocations === 0;
+    if (acquired.kind === 'init-failed') {
+      // Lambda answers an INIT failure as a function error of the invocation that met it.
+      const { errorType, errorMessage } = acquired;
+      const outcome: InstanceOutcome = {
+        ok: false, fatal: true, errorType, errorMessage, payload: JSON.stringify({ errorType, errorMessage }),
+        durationMs: 0, maxMemoryUsedMb: 0, log: [errorMessage],
+      };
+      return this.answer(name, this.pool.spec(name).memoryMb, requestId, outcome, acquired.initDurationMs);
+    }
+    const instance = acquired.instance;
+    const timeoutMs = this.pool.spec(name).timeoutS * 1000;
     const outcome = await instance.invoke({ type: 'invoke', requestId, payload, deadlineMs: Date.now() + timeoutMs }, timeoutMs);
-    this.release(state, instance, outcome);
-    return this.answer(state.spec.name, instance.options.memoryMb, requestId, outcome, cold ? instance.initDurationMs : undefined);
+    this.pool.release(instance, { fatal: !outcome.ok && outcome.fatal });
+    return this.answer(name, instance.options.memoryMb, requestId, outcome, acquired.kind === 'cold' ? acquired.initDurationMs : undefined);
   }
 
   getConfiguration(name: string): Record<string, unknown> {
     const state = this.state(name);
-    const { module } = handlerLocation(state.spec);
+    const spec = this.pool.spec(name);
+    const { module } = handlerLocation(spec);
     return {
       FunctionName: name,
       FunctionArn: functionArn(name),
       Runtime: 'nodejs20.x',
       Role: 'arn:aws:iam::000000000000:role/ferry-local',
-      Handler: state.spec.handler,
+      Handler: spec.handler,
       CodeSize: 0,
-      Description: `ferry ${state.spec.model} (local runtime, ${module})`,
-      Timeout: state.spec.timeoutS,
-      MemorySize: state.spec.memoryMb,
+      Description: `ferry ${spec.model} (local runtime, ${module})`,
+      Timeout: spec.timeoutS,
+      MemorySize: spec.memoryMb,
       LastModified: state.lastModified,
       Version: '$LATEST',
       State: 'Active',
       LastUpdateStatus: state.lastUpdateStatus,
       PackageType: 'Zip',
       Architectures: ['x86_64'],
-      Environment: { Variables: { FERRY_MODEL: state.spec.model } },
+      Environment: { Variables: { FERRY_MODEL: spec.model } },
     };
   }
 
@@ -164,27 +172,22 @@ export class LocalRuntime {
     if (changes.Timeout !== undefined && !(typeof changes.Timeout === 'number' && changes.Timeout >= 1 && changes.Timeout <= 900)) {
       throw invalid(`Timeout must be an integer in 1..900, got ${String(changes.Timeout)}`);
     }
-    if (typeof changes.MemorySize === 'number') state.spec.memoryMb = changes.MemorySize;
-    if (typeof changes.Timeout === 'number') state.spec.timeoutS = changes.Timeout;
-    state.version++;
+    const spec = { ...this.pool.spec(name) };
+    if (typeof changes.MemorySize === 'number') spec.memoryMb = changes.MemorySize;
+    if (typeof changes.Timeout === 'number') spec.timeoutS = changes.Timeout;
     state.lastModified = lambdaTimestamp();
     state.lastUpdateStatus = 'InProgress';
+    const retired = new Promise<void>((resolve) => this.pool.reconfigure(name, spec, resolve));
     const answer = this.getConfiguration(name);
-    const retiring = state.idle.splice(0);
-    void Promise.all(retiring.map((instance) => this.retire(state, instance))).then(() => {
+    void retired.then(() => {
       state.lastUpdateStatus = 'Successful';
     });
     return answer;
   }
 
-  /** Stops every instance (and with it every worker process). */
+  /** Stops every instance (and with it every worker process), including any still starting. */
   async close(): Promise<void> {
-    this.closed = true;
-    const all: Promise<void>[] = [];
-    for (const state of this.functions.values()) {
-      for (const instance of [...state.idle.splice(0), ...state.busy]) all.push(this.retire(state, instance));
-    }
-    await Promise.all(all);
+    await new Promise<void>((resolve) => this.pool.close(resolve));
     await this.billing.close();
   }
 
@@ -194,81 +197,30 @@ export class LocalRuntime {
     return state;
   }
 
-  private async acquire(state: FunctionState): Promise<Instance> {
-    if (this.closed) throw new LambdaApiError(503, 'ServiceException', 'The local runtime is shutting down');
-    // Most recently used first, as Lambda prefers warm environments that were just used.
-    while (state.idle.length > 0) {
-      const instance = state.idle.pop()!;
-      clearTimeout(state.reapTimers.get(instance));
-      state.reapTimers.delete(instance);
-      if (instance.alive) {
-        state.busy.add(instance);
-        return instance;
-      }
-      void this.retire(state, instance);
-    }
-    if (this.inFlight >= (this.options.concurrency ?? 4)) {
-      throw new LambdaApiError(429, 'TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ConcurrentInvocationLimitExceeded' });
-    }
-    this.starting++;
-    try {
-      const instance = await this.startInstance(state);
-      state.busy.add(instance);
-      return instance;
-    } finally {
-      this.starting--;
-    }
-  }
-
-  private async startInstance(state: FunctionState): Promise<Instance> {
-    const { module, exportName } = handlerLocation(state.spec);
-    state.instanceCount++;
-    const version = state.version;
+  /** The pool's factory: forks an instance and waits for its INIT; never rejects. */
+  private async startInstance(spec: LocalFunctionSpec): Promise<StartResult<Instance>> {
+    this.instancesStarted++;
     const startMs = performance.now();
     try {
+      const { module, exportName } = handlerLocation(spec);
       const instance = await Instance.start({
-        id: `${state.spec.name}-${process.pid}-${state.instanceCount}-${Date.now().toString(36)}`,
-        functionName: state.spec.name,
-        memoryMb: state.spec.memoryMb,
-        vcpus: vcpusForMemory(state.spec.memoryMb),
+        id: `${spec.name}-${process.pid}-${this.instancesStarted}-${Date.now().toString(36)}`,
+        functionName: spec.name,
+        memoryMb: spec.memoryMb,
+        vcpus: vcpusForMemory(spec.memoryMb),
         cpuPeriodUs: this.options.cpuPeriodUs ?? 100_000,
         handlerModule: module,
         handlerExport: exportName,
-        warmModel: state.spec.model,
+        warmModel: spec.model,
         env: { FERRY_CACHE_DIR: this.options.cacheDir, ...this.options.env },
         initTimeoutMs: this.options.initTimeoutMs ?? lambdaLimits.maxInitMs,
         ...(this.options.onLog ? { onLog: this.options.onLog } : {}),
       });
-      this.versions.set(instance, version);
-      return instance;
+      return { ok: true, instance, initDurationMs: instance.initDurationMs };
     } catch (error) {
       const name = (error as Error).name;
-      throw new InitFailure(name.startsWith('Runtime.') ? name : 'Runtime.InitError', (error as Error).message, performance.now() - startMs);
+      return { ok: false, errorType: name.startsWith('Runtime.') ? name : 'Runtime.InitError', errorMessage: (error as Error).message, initDurationMs: performance.now() - startMs };
     }
-  }
-
-  private release(state: FunctionState, instance: Instance, outcome: InstanceOutcome): void {
-    state.busy.delete(instance);
-    const stale = !instance.alive || (!outcome.ok && outcome.fatal) || this.closed || this.versions.get(instance) !== state.version;
-    if (stale) {
-      void this.retire(state, instance);
-      return;
-    }
-    state.idle.push(instance);
-    const timer = setTimeout(() => {
-      state.idle = state.idle.filter((i) => i !== instance);
-      state.reapTimers.delete(instance);
-      void this.retire(state, instance);
-    }, this.options.keepAliveMs ?? 300_000);
-    timer.unref();
-    state.reapTimers.set(instance, timer);
-  }
-
-  private async retire(state: FunctionState, instance: Instance): Promise<void> {
-    clearTimeout(state.reapTimers.get(instance));
-    state.reapTimers.delete(instance);
-    state.busy.delete(instance);
-    await instance.kill();
   }
 
   private answer(functionName: string, memoryMb: number, requestId: string, outcome: InstanceOutcome, initDurationMs: number | undefined): RuntimeInvokeResult {
@@ -287,12 +239,6 @@ export class LocalRuntime {
     this.billing.add(record);
     const log = [...outcome.log, reportLine(record)].join('\n') + '\n';
     return { payload: outcome.payload, ...(outcome.ok ? {} : { functionError: 'Unhandled' as const }), log, billing: record };
-  }
-}
-
-class InitFailure extends Error {
-  constructor(readonly errorType: string, message: string, readonly initDurationMs: number) {
-    super(message);
   }
 }
 
