@@ -14,6 +14,8 @@ const restrictedImports = [
   'onnxruntime-node', 'sharp', 'fastify', 'better-sqlite3', 'pino',
 ].map((name) => ({ name, message: 'src/core/ and src/serving/ must stay pure: inject I/O from the shell.' }));
 
+const traceLayer = { regex: '^\\.\\./(?!core/)', message: 'src/trace/ may import src/core/ only.' };
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**', '.tmp-*/**', 'out/**'] },
   js.configs.recommended,
@@ -25,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**/*.ts', 'src/serving/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/serving/**/*.ts', 'src/trace/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: restrictedImports, patterns: [{ group: ['@aws-sdk/*', 'prom-client'], message: 'src/core/ and src/serving/ must stay pure.' }] }],
       'no-restricted-globals': ['error',
@@ -43,5 +45,20 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date']", message: 'Use the injected Clock.' }],
     },
+  },
+  // src/trace/ feeds the live tools and the simulator alike: pure like core (the block
+  // above) but for its one file reader, trace-file.ts, and built on core alone.
+  {
+    files: ['src/trace/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: restrictedImports, patterns: [traceLayer] }] },
+  },
+  {
+    files: ['src/trace/trace-file.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [traceLayer] }] },
+  },
+  // Benchmarks register their own subcommands; they share option parsers through src/util/.
+  {
+    files: ['src/bench/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/cli/*'], message: 'src/bench/ must not import from src/cli/ (shared helpers go to src/util/).' }] }] },
   },
 );

@@ -2,11 +2,11 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createChangePointDetector, type ChangePointDetectorName } from '../core/change-point/detectors.js';
 import { defaultRetuneTriggerOptions } from '../core/change-point/retune-trigger.js';
-import { FerryError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
-import { readCountSeries } from '../cli/detect.js';
+import { loadCounts } from '../trace/load.js';
+import { sinusoidSeries, stationarySeries, stepSeries, type CountNoise } from '../trace/synthetic-counts.js';
+import { integerOption } from '../util/options.js';
 import { runDetector, scoreChangePoints } from './detect-metrics.js';
-import { sinusoidSeries, stationarySeries, stepSeries, type CountNoise } from './synthetic-counts.js';
 
 /**
  * `ferry bench detect`: the change-point detectors on synthetic counts with known change
@@ -124,7 +124,7 @@ export async function runDetectBench(options: DetectBenchOptions, log: (line: st
   log('real traces: traces/azure-llm-2023/code.csv, conv.csv at 1 s');
   const traces: TraceCell[] = [];
   for (const trace of traceNames) {
-    const { counts } = await readCountSeries(tracePath(trace), 1);
+    const { counts } = loadCounts(tracePath(trace), 1);
     for (const { variant, make } of makers) {
       const changes = runDetector(make(), counts).length;
       traces.push({ variant: variant.name, trace, intervals: counts.length, changes, perHour: round2(changes / (counts.length / 3600)) });
@@ -149,22 +149,14 @@ export function registerDetectBench(bench: Command): void {
   bench
     .command('detect')
     .description('change-point detectors: F1 and delay on planted rate steps, false alarms per hour on stationary series, counts on the Azure traces')
-    .option('--seeds <n>', 'seeds per cell', benchInteger('--seeds', 1, 100), 5)
-    .option('--hours <h>', 'hours of each stationary series', benchInteger('--hours', 1, 48), 3)
+    .option('--seeds <n>', 'seeds per cell', integerOption('--seeds', 1, 100), 5)
+    .option('--hours <h>', 'hours of each stationary series', integerOption('--hours', 1, 48), 3)
     .option('--json', 'print the result as JSON')
     .action(async (flags: { seeds: number; hours: number; json?: boolean }) => {
       const result = await runDetectBench({ seeds: flags.seeds, hours: flags.hours }, (line) => console.error(line));
       if (flags.json) console.log(JSON.stringify(result, null, 2));
       else console.log(formatDetectBench(result));
     });
-}
-
-function benchInteger(flag: string, min: number, max: number): (text: string) => number {
-  return (text) => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) throw new FerryError('INVALID_ARGUMENT', `Expected ${flag} to be an integer in ${min}..${max}, got "${text}"`);
-    return value;
-  };
 }
 
 const noiseLabel: Record<string, string> = { poisson: 'Poisson', negbin: 'neg. binomial', sinusoid: 'daily-cycle sinusoid' };

@@ -6,7 +6,7 @@ import { ConfigSpace, type ContextRange } from '../core/config-space.js';
 import { Rng } from '../core/random.js';
 import { quantile } from '../core/stats.js';
 import { FerryError } from '../core/errors.js';
-import { integerOption } from '../cli/options.js';
+import { integerOption } from '../util/options.js';
 import { buildSurfaces, loadProfile, parseSurfaceFile, type Profile, type SurfaceCase, type SurfaceFile, type SurfacePoint } from './tuner-surfaces.js';
 
 /**

@@ -6,7 +6,7 @@ import { cpuQuotaNote } from '../platform/local/cpu-quota.js';
 import { FerryError } from '../core/errors.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { defaultModelName } from '../function/models/registry.js';
-import { integerOption, numberOption } from './options.js';
+import { integerOption, numberOption } from '../util/options.js';
 import { progressBar } from './progress.js';
 
 interface GatewayBenchFlags {

@@ -8,7 +8,7 @@ import { functionOptionsFromEnv } from '../function/handler.js';
 import { defaultModelName } from '../function/models/registry.js';
 import type { WorkerMode } from '../function/worker-handle.js';
 import { FerryError } from '../core/errors.js';
-import { integerOption, numberList } from './options.js';
+import { integerOption, numberList } from '../util/options.js';
 import { registerGatewayBench } from './bench-gateway.js';
 
 export function registerBench(program: Command): void {

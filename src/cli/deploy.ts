@@ -17,7 +17,7 @@ import {
   type LambdaArch,
 } from '../platform/lambda/deployment-package.js';
 import { lambdaLimits } from '../core/pricing.js';
-import { integerOption } from './options.js';
+import { integerOption } from '../util/options.js';
 
 interface DeployCliOptions {
   function: string;

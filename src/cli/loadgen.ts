@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { defaultModelName, modelNames } from '../function/models/registry.js';
 import { runLoadgen } from '../loadgen/loadgen.js';
 import type { LoadgenReport } from '../loadgen/report.js';
-import { integerOption, numberOption } from './options.js';
+import { integerOption, numberOption } from '../util/options.js';
 import { progressBar } from './progress.js';
 
 interface LoadgenFlags {
@@ -23,7 +23,7 @@ export function registerLoadgen(program: Command): void {
     .command('loadgen')
     .description('replay a request-arrival trace against a gateway, open loop, and report latency, errors and billed cost')
     .requiredOption('--url <url>', 'the gateway, e.g. http://127.0.0.1:8080')
-    .requiredOption('--trace <file>', 'trace CSV with a TIMESTAMP (date-time) or timestamp (seconds) column')
+    .requiredOption('--trace <file|spec>', 'trace CSV with a TIMESTAMP (date-time) or timestamp (seconds) column (or count: per-second counts, spread evenly), or a generator spec like "gen:poisson?rate-per-s=20&duration-s=60&seed=1"')
     .option('--model <name>', `model to send its sample images to (${modelNames().join(', ')})`, defaultModelName)
     .option('--time-scale <k>', 'replay k times faster than the trace', numberOption('--time-scale', 0, 1_000_000, true), 1)
     .option('--duration-s <s>', 'stop after this many seconds of replay time', numberOption('--duration-s', 0, 31_536_000, true))

@@ -8,6 +8,7 @@ import { registerDetect } from './detect.js';
 import { registerLoadgen } from './loadgen.js';
 import { registerRuntime } from './runtime.js';
 import { registerServe } from './serve.js';
+import { registerTrace } from './trace.js';
 
 const program = new Command('ferry')
   .description('Cost-efficient serverless ML inference: joint batching and multi-processing')
@@ -22,6 +23,7 @@ registerDetect(program);
 registerRuntime(program);
 registerServe(program);
 registerLoadgen(program);
+registerTrace(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { isItemError } from '../core/function-event.js';
 import { createFunction, functionOptionsFromEnv } from '../function/handler.js';
 import { defaultModelName, modelNames } from '../function/models/registry.js';
-import { integerOption } from './options.js';
+import { integerOption } from '../util/options.js';
 
 export function registerPredict(program: Command): void {
   program

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { defaultModelName, modelNames } from '../function/models/registry.js';
 import { runProfile, type Profile } from '../platform/local/profiler.js';
-import { integerOption, numberList } from './options.js';
+import { integerOption, numberList } from '../util/options.js';
 import { progressBar } from './progress.js';
 
 interface ProfileFlags {

@@ -3,7 +3,7 @@ import { functionOptionsFromEnv } from '../function/handler.js';
 import { parseFunctionFlag, type LocalFunctionSpec } from '../platform/local/functions.js';
 import { createLambdaApi, listen } from '../platform/local/lambda-api.js';
 import { LocalRuntime } from '../platform/local/runtime.js';
-import { integerOption } from './options.js';
+import { integerOption } from '../util/options.js';
 import { onShutdown } from './shutdown.js';
 import { cpuQuotaNote } from '../platform/local/cpu-quota.js';
 

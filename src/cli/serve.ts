@@ -16,7 +16,7 @@ import { TuningEventSink } from '../serving/events.js';
 import { defaultModelConfig, type ModelConfig } from '../serving/model-config.js';
 import { cpuQuotaNote } from '../platform/local/cpu-quota.js';
 import { systemClock } from '../util/system-clock.js';
-import { integerOption } from './options.js';
+import { integerOption } from '../util/options.js';
 import { onShutdown } from './shutdown.js';
 
 interface ServeFlags {

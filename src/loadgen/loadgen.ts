@@ -1,18 +1,18 @@
 import { FerryError, type ErrorCode } from '../core/errors.js';
 import { modelInfo } from '../models/catalog.js';
+import { loadArrivals } from '../trace/load.js';
+import { buildSchedule, offeredRate } from '../trace/schedule.js';
 import { GatewayClient } from './http-client.js';
 import { counterDelta, gatewayCounters, type GatewayCounters } from './metrics-scrape.js';
 import { replay, type ReplayProgress, type ReplayResult } from './replay.js';
 import { summarize, type LoadgenReport } from './report.js';
 import { sampleBodies } from './samples.js';
-import { buildSchedule, offeredRate } from './schedule.js';
-import { loadTrace } from './trace-csv.js';
 
 export interface LoadgenOptions {
   /** The gateway's base URL, e.g. http://127.0.0.1:8080 */
   url: string;
   model: string;
-  /** A trace CSV file (see trace-csv.ts). */
+  /** A trace CSV file or a generator spec (see src/trace/load.ts). */
   trace: string;
   /** @default 1 */
   timeScale?: number;
@@ -45,8 +45,8 @@ export async function runLoadgen(options: LoadgenOptions): Promise<LoadgenRun> {
   const base = baseUrl(options.url);
   const spec = modelInfo(options.model);
   const timeScale = options.timeScale ?? 1;
-  const trace = loadTrace(options.trace);
-  const schedule = buildSchedule(trace.arrivalsMs, {
+  const { arrivalsMs } = loadArrivals(options.trace);
+  const schedule = buildSchedule(arrivalsMs, {
     timeScale, ...(options.startS !== undefined ? { startS: options.startS } : {}), ...(options.durationS !== undefined ? { durationS: options.durationS } : {}),
   });
   if (schedule.length === 0) {

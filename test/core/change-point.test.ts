@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runDetector, scoreChangePoints } from '../../src/bench/detect-metrics.js';
-import { sinusoidSeries, stationarySeries, stepSeries, type CountNoise } from '../../src/bench/synthetic-counts.js';
+import { sinusoidSeries, stationarySeries, stepSeries, type CountNoise } from '../../src/trace/synthetic-counts.js';
 import { Bocpd } from '../../src/core/change-point/bocpd.js';
 import { Cusum } from '../../src/core/change-point/cusum.js';
 import type { ChangePointDetector } from '../../src/core/change-point/detector.js';

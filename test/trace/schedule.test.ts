@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSchedule, offeredRate } from '../../src/loadgen/schedule.js';
+import { buildSchedule, offeredRate } from '../../src/trace/schedule.js';
 
 // Arrivals at 1000, 2000, ..., 10000 ms of trace time.
 const arrivals = Array.from({ length: 10 }, (_, i) => (i + 1) * 1000);

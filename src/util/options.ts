@@ -1,5 +1,8 @@
 import { FerryError } from '../core/errors.js';
 
+// Parsers of command-line option values, for src/cli/ and for src/bench/ (whose benchmarks
+// register their own subcommands and must not import from src/cli/).
+
 /** Parses "1,2,4" into [1, 2, 4], each checked against [min, max]. */
 export function numberList(flag: string, min: number, max: number, integer = true): (text: string) => number[] {
   return (text) => {
