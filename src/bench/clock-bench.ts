@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Rng } from '../core/random.js';
 import { median } from '../core/stats.js';
 import { VirtualClock } from '../core/virtual-clock.js';
-import { integerOption, numberList } from '../cli/options.js';
+import { integerOption, numberList } from '../util/options.js';
 import { machineLine } from './function-bench.js';
 
 /**
