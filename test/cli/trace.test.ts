@@ -58,7 +58,7 @@ describe('ferry trace', () => {
     const stats = JSON.parse(printed[0]!) as Record<string, number>;
     expect(stats).toMatchObject({ requests: 8819, peakToMean1s: 26.104, peakToMean60s: 4.156, emptyShare1s: 0.7337 });
     expect(stats.meanRatePerS).toBeCloseTo(2.57, 2);
-    expect(stats.spanS / 60).toBeCloseTo(57.3, 1);
+    expect(stats.spanS! / 60).toBeCloseTo(57.3, 1);
   });
 
   it('stats reads a spec and prints readable lines', () => {
