@@ -15,6 +15,7 @@ export interface TimelineWindow {
   /** p99 of the requests answered in the window (null when none). */
   p99Ms: number | null;
   withinSlo: number;
+  /** The configuration in force when the window began. */
   config: TuningConfig;
 }
 
@@ -57,7 +58,8 @@ export class SimReport implements ServingObserver {
   private config: TuningConfig = { memoryMb: 0, batchSize: 0, processes: 0 };
   readonly windows: TimelineWindow[] = [];
   readonly tuningEvents: ModelTuningEvent[] = [];
-  private window: { arrivals: number; answered: number; costUsd: number; latenciesMs: number[]; withinSlo: number } = emptyWindow();
+  private window = emptyWindow();
+  private windowConfig: TuningConfig | undefined;
 
   constructor(
     private readonly sloMs: number,
@@ -121,13 +123,19 @@ export class SimReport implements ServingObserver {
     this.windows.push({
       startS: startMs / 1000, arrivals: w.arrivals, arrivalRatePerS: w.arrivals / (this.windowMs / 1000), answered: w.answered,
       costUsd: w.costUsd, p99Ms: w.latenciesMs.length > 0 ? finiteOrNull(quantile(w.latenciesMs, 0.99)) : null,
-      withinSlo: w.withinSlo, config: { ...this.config },
+      withinSlo: w.withinSlo, config: { ...(this.windowConfig ?? this.config) },
     });
     this.window = emptyWindow();
+    this.windowConfig = { ...this.config };
   }
 
   get answeredCount(): number {
     return this.answered;
+  }
+
+  /** Requests answered late or with an error so far. */
+  get missCount(): number {
+    return this.answered - this.withinSlo;
   }
 
   totals(): PolicyTotals {

@@ -27,12 +27,17 @@ export interface SimulationSetup {
   warmInstances: number;
   /** Bytes one request adds to an invocation's payload. */
   payloadBytesPerItem: number;
-  /** Timeline window. @default 60000 */
+  /** Timeline window. @default a 60th of the trace's span, within 10 s..300 s */
   windowMs?: number;
   /** Request items queued per model before QUEUE_FULL. @default 1024 (`ferry serve`'s) */
   maxQueue?: number;
   /** The gateway's first guess of service times, from the profile. */
   serviceTimePrior?: ServiceTimePriorFor;
+  /**
+   * Stop early once so many requests missed the SLO that the run's attainment must end
+   * below this (a search that only needs to know "infeasible"). @default never
+   */
+  abortBelowAttainment?: number;
 }
 
 /** What a policy sees of a run once serving exists. */
@@ -56,6 +61,11 @@ export interface PolicyRun {
   stop?(): void;
   /** What the policy chose and why, for the report. */
   describe?(): string;
+  /**
+   * A bound rather than a run (the oracle): its cost and attainment replace the run's,
+   * which then only draws the timeline.
+   */
+  bound?: { costUsd: number; requests: number; withinSlo: number };
 }
 
 /** A named strategy (src/sim/policies/): a fresh run per simulation. */
@@ -95,7 +105,8 @@ export function simulatePolicy(policy: Policy, setup: SimulationSetup, functionN
   const config: ModelConfig = { ...run.config, functionName };
   const platformRng = rng.fork();
   const invoker = new SimulatedInvoker(clock, { [functionName]: config.memoryMb }, { ...setup.platform, latency: setup.latency, random: () => platformRng.next() });
-  const windowMs = setup.windowMs ?? 60_000;
+  const spanMs = setup.scheduleMs.length > 0 ? setup.scheduleMs[setup.scheduleMs.length - 1]! : 0;
+  const windowMs = setup.windowMs ?? Math.min(300_000, Math.max(10_000, Math.round(spanMs / 60 / 1000) * 1000));
   const report = new SimReport(setup.sloMs, windowMs);
   const sink = new TuningEventSink();
   sink.subscribe((event) => report.onTuning(event));
@@ -145,17 +156,27 @@ export function simulatePolicy(policy: Policy, setup: SimulationSetup, functionN
   else startTraffic();
 
   let events = 0;
+  // Misses allowed before attainment is certainly below the bound.
+  const maxMisses = setup.abortBelowAttainment === undefined ? Infinity : (1 - setup.abortBelowAttainment) * schedule.length;
   const lastArrivalMs = schedule.length > 0 ? schedule[schedule.length - 1]! : 0;
   for (;;) {
     const trafficDone = next === schedule.length && clock.nowMs() >= trafficStartMs;
     if (trafficDone && report.answeredCount >= report.requests && trafficStartMs > 0 || (trafficDone && schedule.length === 0)) break;
     if (clock.nowMs() > trafficStartMs + lastArrivalMs + drainLimitMs) break;
+    if (report.missCount > maxMisses) break;
     if (!clock.step()) break;
     events++;
   }
   run.stop?.();
   void rejected;
-  const totals = report.totals();
+  const measured = report.totals();
+  const totals = run.bound
+    ? {
+      ...measured, costUsd: run.bound.costUsd, warmupCostUsd: 0,
+      costPerMillionUsd: run.bound.requests > 0 ? (run.bound.costUsd / run.bound.requests) * 1e6 : 0,
+      sloAttainment: run.bound.requests > 0 ? run.bound.withinSlo / run.bound.requests : 1,
+    }
+    : measured;
   report.closeWindow(Math.max(0, clock.nowMs() - trafficStartMs - (clock.nowMs() - trafficStartMs) % windowMs));
   return {
     name: policy.name, detail: run.describe?.() ?? '', ...totals,

@@ -28,7 +28,7 @@ export function jointBoPolicy(options: JointBoOptions = {}): Policy {
       return {
         config: modelConfig(initial, setup.sloMs),
         observer: {
-          onArrivals: (model, count, atMs) => autotune?.onArrivals(model, count),
+          onArrivals: (model, count) => autotune?.onArrivals(model, count),
           onAnswer: (model, arrivalMs, latencyMs, answer) => autotune?.onAnswer(model, arrivalMs, latencyMs, answer),
           onInvocation: (record) => autotune?.onInvocation(record),
         },
