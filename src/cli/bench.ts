@@ -3,6 +3,7 @@ import { machineLine, runFunctionBench, type FunctionBenchRow } from '../bench/f
 import { registerClockBench } from '../bench/clock-bench.js';
 import { registerDetectBench } from '../bench/detect-bench.js';
 import { runRuntimeBench, type LatencyRow } from '../bench/runtime-bench.js';
+import { registerSimBench } from '../bench/sim-bench.js';
 import { registerTunerBench } from '../bench/tuner-bench.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { defaultModelName } from '../function/models/registry.js';
@@ -41,6 +42,7 @@ export function registerBench(program: Command): void {
   registerDetectBench(bench);
   registerGatewayBench(bench);
   registerClockBench(bench);
+  registerSimBench(bench);
 }
 
 function printLatencyTable(title: string, rows: LatencyRow[]): void {

@@ -5,7 +5,11 @@ import { BayesOpt } from '../core/bayes-opt.js';
 import { changePointDetectorNames, createChangePointDetector, isChangePointDetectorName, type ChangePointDetectorName } from '../core/change-point/detectors.js';
 import { ConfigSpace } from '../core/config-space.js';
 import { FerryError } from '../core/errors.js';
-import { checkMemoryMb } from '../core/pricing.js';
+import { LatencyModel } from '../core/latency-model.js';
+import { checkMemoryMb, lambdaLimits } from '../core/pricing.js';
+import { loadProfile } from '../models/files.js';
+import { profileServiceTimePrior } from '../serving/profile-prior.js';
+import type { ServiceTimePriorFor } from '../serving/model-batcher.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { modelNames } from '../function/models/registry.js';
 import { startServing } from '../gateway/start-serving.js';
@@ -29,7 +33,8 @@ interface ServeFlags {
   memoryMb: number;
   sloMs: number;
   maxQueue: number;
-  concurrency: number;
+  concurrency?: number;
+  warmInstances?: number;
   token?: string;
   backend: 'local' | 'lambda';
   function?: string;
@@ -58,7 +63,8 @@ export function registerServe(program: Command): void {
     .option('--memory-mb <mb>', 'function memory (vCPU share = memory / 1769)', integerOption('--memory-mb', 128, 10_240), defaultModelConfig.memoryMb)
     .option('--slo-ms <ms>', 'latency objective per request', integerOption('--slo-ms', 1, 600_000), defaultModelConfig.sloMs)
     .option('--max-queue <n>', 'queued requests per model before 503', integerOption('--max-queue', 1, 1_000_000), 1024)
-    .option('--concurrency <n>', 'invocations in flight at once', integerOption('--concurrency', 1, 1000), 4)
+    .option('--concurrency <n>', "invocations in flight at once (default: 4 on the embedded runtime, Lambda's 1000 per region with --backend lambda)", integerOption('--concurrency', 1, 100_000))
+    .option('--warm-instances <n>', 'instances warmed up before serving and after a change of configuration, at most (default: --concurrency on the embedded runtime, 4 on Lambda)', integerOption('--warm-instances', 0, 100_000))
     .option('--token <token>', 'require Authorization: Bearer <token> (or set FERRY_TOKEN)')
     .option('--backend <kind>', 'local (embedded runtime) or lambda (AWS)', parseBackend, 'local')
     .option('--function <name>', 'with --backend lambda: the Lambda function serving the model')
@@ -92,6 +98,7 @@ export function registerServe(program: Command): void {
         const quota = await cpuQuotaNote();
         if (!quota.enforced) console.warn(`ferry: warning: ${quota.note}`);
       }
+      const concurrency = flags.concurrency ?? (flags.backend === 'lambda' ? lambdaLimits.defaultConcurrency : 4);
       const clock = systemClock();
       const sink = new TuningEventSink();
       const autotune = flags.tune ? new Autotune(sink, clock) : undefined;
@@ -101,10 +108,11 @@ export function registerServe(program: Command): void {
         backend: flags.backend === 'lambda'
           ? { kind: 'lambda', ...(flags.region ? { region: flags.region } : {}), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) }
           : { kind: 'local', cacheDir, keepAliveMs: flags.keepAliveMs },
-        concurrency: flags.concurrency, maxQueue: flags.maxQueue, host: flags.host, port: flags.port, clock,
+        concurrency, warmInstances: flags.warmInstances ?? Math.min(concurrency, 4), maxQueue: flags.maxQueue, host: flags.host, port: flags.port, clock,
         ...(token ? { token } : {}),
         logger: flags.log === true,
         observers: autotune ? [autotune] : [],
+        serviceTimePrior: (model) => shippedPrior(model),
         print: (line) => console.log(line),
       });
       let closeTuningLog = async () => undefined as void;
@@ -145,4 +153,17 @@ export function registerServe(program: Command): void {
 function parseBackend(text: string): 'local' | 'lambda' {
   if (text !== 'local' && text !== 'lambda') throw new FerryError('INVALID_ARGUMENT', `Expected --backend to be local or lambda, got "${text}"`);
   return text;
+}
+
+/**
+ * The batcher's first guess of service times, from the model's shipped profile (measured
+ * on a 2-core machine: a guess for other hosts, replaced by what the gateway measures after
+ * three invocations of a configuration).
+ */
+function shippedPrior(model: string): ServiceTimePriorFor | undefined {
+  try {
+    return profileServiceTimePrior(new LatencyModel(loadProfile(model).rows));
+  } catch {
+    return undefined;
+  }
 }

@@ -5,7 +5,6 @@ import { checkMemoryMb } from '../core/pricing.js';
 import { defaultModelName, modelNames } from '../models/catalog.js';
 import { defaultModelConfig } from '../serving/model-config.js';
 import { policyEntry, policyNames } from '../sim/policies/index.js';
-import { timelineSpec, writePlot } from '../sim/plot.js';
 import { runPolicy, type PolicyRow } from '../sim/run-policies.js';
 import { buildSetup } from '../sim/setup.js';
 import type { PolicyResult } from '../sim/simulate.js';
@@ -111,6 +110,8 @@ export async function runSimulate(flags: SimulateFlags, print: (line: string) =>
   bar.stop();
   for (const line of formatTable(rows)) print(line);
   if (flags.plot) {
+    // vega and sharp load only when a plot is asked for (they are most of the start-up time).
+    const { timelineSpec, writePlot } = await import('../sim/plot.js');
     await writePlot(flags.plot, timelineSpec(results.map((r) => ({ policy: r.name, windows: r.windows })), {
       title: `${flags.model} on ${traceLabel}${flags.timeScale !== 1 ? ` at ${flags.timeScale}x` : ''}, SLO ${flags.sloMs} ms`, sloMs: flags.sloMs,
     }));

@@ -30,6 +30,8 @@ export interface ServingOptions {
   backend: Backend;
   /** Invocations in flight at once (and the local runtime's concurrency). */
   concurrency: number;
+  /** Instances warmed before serving (and after a configuration change), at most. @default concurrency */
+  warmInstances?: number;
   maxQueue: number;
   host: string;
   port: number;
@@ -63,6 +65,7 @@ export async function startServing(options: ServingOptions): Promise<Serving> {
   const { gateway, metrics } = meteredGateway({
     invoker, clock: options.clock ?? systemClock(), models: options.models, maxQueue: options.maxQueue,
     dispatcher: { maxInFlight: options.concurrency, invocationTimeoutMs, random: Math.random },
+    ...(options.warmInstances !== undefined ? { maxWarmInstances: options.warmInstances } : {}),
     observers: options.observers ?? [],
     ...(options.serviceTimePrior ? { serviceTimePrior: options.serviceTimePrior } : {}),
   });
@@ -73,8 +76,9 @@ export async function startServing(options: ServingOptions): Promise<Serving> {
   try {
     for (const [model, config] of Object.entries(options.models)) {
       if (options.backend.kind === 'lambda') await setMemoryMbAsync(invoker, config.functionName, config.memoryMb);
-      options.print?.(`ferry: warming up ${options.concurrency} instance(s) of ${model} (${config.memoryMb} MB, ${config.processes} process(es) each)...`);
-      await gateway.warmUpAsync(model, options.concurrency);
+      const warm = options.warmInstances ?? options.concurrency;
+      options.print?.(`ferry: warming up ${warm} instance(s) of ${model} (${config.memoryMb} MB, ${config.processes} process(es) each)...`);
+      await gateway.warmUpAsync(model, warm);
     }
   } catch (error) {
     await stopPlatform();

@@ -101,20 +101,19 @@ export class SimulatedInvoker implements FunctionInvoker {
       }
       const instance = acquired.instance;
       const initMs = acquired.kind === 'cold' ? acquired.initDurationMs : undefined;
-      this.run(instance, event, (handlerMs, failure) => {
-        const overheadMs = this.o.overheadMs.fixedMs + this.o.overheadMs.perItemMs * event.inputs.length;
+      const overheadMs = this.o.overheadMs.fixedMs + this.o.overheadMs.perItemMs * event.inputs.length;
+      // The instance stays busy until its answer is out (handler, then the answer's way back).
+      this.run(instance, event, overheadMs, (handlerMs, failure) => {
         const billing = this.bill(handlerMs, initMs, instance.memoryMb);
         this.pool.release(instance, { fatal: failure !== undefined });
-        this.clock.setTimer(overheadMs, () => {
-          if (failure) return done({ ok: false, error: { kind: 'function-error', errorType: failure.errorType, message: failure.message }, billing });
-          const outputs = new Array<ItemOutput>(event.inputs.length).fill(simulatedOutput);
-          done({
-            ok: true, billing,
-            result: {
-              outputs, timings: { initMs: 0, decodeMs: 0, inferenceMs: handlerMs, totalMs: handlerMs },
-              processes: event.processes ?? 1, threadsPerProcess: event.threadsPerProcess ?? 1,
-            },
-          });
+        if (failure) return done({ ok: false, error: { kind: 'function-error', errorType: failure.errorType, message: failure.message }, billing });
+        const outputs = new Array<ItemOutput>(event.inputs.length).fill(simulatedOutput);
+        done({
+          ok: true, billing,
+          result: {
+            outputs, timings: { initMs: 0, decodeMs: 0, inferenceMs: handlerMs, totalMs: handlerMs },
+            processes: event.processes ?? 1, threadsPerProcess: event.threadsPerProcess ?? 1,
+          },
         });
       });
     });
@@ -146,15 +145,18 @@ export class SimulatedInvoker implements FunctionInvoker {
     });
   }
 
-  /** The handler on one instance: worker starts if the process count changed, then the batch. */
-  private run(instance: SimInstance, event: FunctionEvent, done: (handlerMs: number, failure?: { errorType: string; message: string }) => void): void {
-    const startMs = this.clock.nowMs();
+  /**
+   * The handler on one instance (worker starts if the process count changed, then the
+   * batch), then `tailMs` for the answer to reach the gateway; `done` gets the handler's
+   * own time (what is billed). One timer when the host's cores are not shared.
+   */
+  private run(instance: SimInstance, event: FunctionEvent, tailMs: number, done: (handlerMs: number, failure?: { errorType: string; message: string }) => void): void {
     const processes = event.processes ?? 1;
     const threads = event.threadsPerProcess ?? 1;
     const vcpus = vcpusForMemory(instance.memoryMb);
     const need = this.memoryNeedMb(processes);
     if (need > instance.memoryMb) {
-      this.clock.setTimer(1, () => done(1, { errorType: 'Runtime.OutOfMemory', message: `${processes} worker process(es) need about ${need} MB, the function has ${instance.memoryMb} MB` }));
+      this.clock.setTimer(1 + tailMs, () => done(1, { errorType: 'Runtime.OutOfMemory', message: `${processes} worker process(es) need about ${need} MB, the function has ${instance.memoryMb} MB` }));
       return;
     }
     // The pool restarts every worker when the thread count changes, else starts the missing ones.
@@ -165,10 +167,19 @@ export class SimulatedInvoker implements FunctionInvoker {
     const n = event.inputs.length;
     const batchMs = n === 0 ? 0.5 : this.o.latency.sampleMs(this.o.latency.forMemory(n, processes, threads, instance.memoryMb), this.o.random());
     const timeoutMs = this.o.timeoutS * 1000;
-    this.host.run(resizeMs + batchMs, Math.min(vcpus, processes * threads), () => {
-      const handlerMs = this.clock.nowMs() - startMs;
+    const finish = (handlerMs: number) => {
       if (handlerMs > timeoutMs) done(timeoutMs, { errorType: 'Sandbox.Timedout', message: `Task timed out after ${this.o.timeoutS.toFixed(2)} seconds` });
       else done(handlerMs);
+    };
+    if (!this.host.isShared) {
+      const handlerMs = resizeMs + batchMs;
+      this.clock.setTimer(Math.min(handlerMs, timeoutMs) + tailMs, () => finish(handlerMs));
+      return;
+    }
+    const startMs = this.clock.nowMs();
+    this.host.run(resizeMs + batchMs, Math.min(vcpus, processes * threads), () => {
+      const handlerMs = this.clock.nowMs() - startMs;
+      this.clock.setTimer(tailMs, () => finish(handlerMs));
     });
   }
 

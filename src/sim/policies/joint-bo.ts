@@ -1,6 +1,7 @@
 import { BayesOpt } from '../../core/bayes-opt.js';
 import { createChangePointDetector, type ChangePointDetectorName } from '../../core/change-point/detectors.js';
 import { ConfigSpace } from '../../core/config-space.js';
+import type { Tuner } from '../../core/tuning-controller.js';
 import { Autotune, type AutotuneWindows } from '../../serving/autotune.js';
 import type { Policy } from '../simulate.js';
 import { defaultStaticConfig, describeConfig, modelConfig, type StaticConfig } from './static.js';
@@ -11,6 +12,8 @@ export interface JointBoOptions {
   detector?: ChangePointDetectorName;
   /** `ferry serve --tune-window-requests` / `--tune-window-s`. @default 200 and 20 s */
   windows?: AutotuneWindows;
+  /** Wraps the optimizer (the simulator benchmark times its suggest and observe calls). */
+  wrapTuner?: (tuner: Tuner) => Tuner;
 }
 
 /**
@@ -37,9 +40,10 @@ export function jointBoPolicy(options: JointBoOptions = {}): Policy {
           sink.subscribe((event) => {
             if (event.kind === 'applied') applied++;
           });
+          const tuner = new BayesOpt({ space: new ConfigSpace(), sloMs: setup.sloMs, seed: Math.floor(rng.next() * 2 ** 31), context: { minRatePerS: 0.1, maxRatePerS: 1000 } });
           autotune.start(gateway, [{
             model: setup.model,
-            tuner: new BayesOpt({ space: new ConfigSpace(), sloMs: setup.sloMs, seed: Math.floor(rng.next() * 2 ** 31), context: { minRatePerS: 0.1, maxRatePerS: 1000 } }),
+            tuner: options.wrapTuner ? options.wrapTuner(tuner) : tuner,
             detector: createChangePointDetector(options.detector ?? 'bocpd', {}),
           }], { minRequests: 200, minWindowMs: 20_000, ...options.windows });
         },
