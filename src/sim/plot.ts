@@ -40,7 +40,7 @@ export function timelineSpec(series: readonly PlotSeries[], options: { title: st
     data: { values: rows },
     vconcat: [
       { width, height: 90, transform: [{ filter: `datum.policy === ${JSON.stringify(series[0]?.policy ?? '')}` }], mark: { type: 'area', color: '#9aa5b1' }, encoding: { x, y: { field: 'rate', type: 'quantitative', title: 'arrivals (req/s)' } } },
-      panel('cumulative cost (USD)', 'cumulativeUsd', {}, { type: 'line' }),
+      panel('cumulative cost (USD, symlog)', 'cumulativeUsd', { scale: { type: 'symlog', constant: 0.001 } }, { type: 'line' }),
       {
         width, height: 130,
         layer: [

@@ -39,7 +39,7 @@ export function oraclePlan(setup: SimulationSetup, segmentMs: number, rng: Rng):
       segments.push({ startS: fromMs / 1000, requests: 0, config: undefined, costPerRequestUsd: 0, sloAttainment: 1 });
       continue;
     }
-    const found = searchStatic({ ...setup, warmInstances: Math.max(1, setup.warmInstances) }, candidates, slice, rng.fork());
+    const found = searchStatic(setup, candidates, slice, rng.fork());
     segments.push({ startS: fromMs / 1000, requests: slice.length, config: found.best, costPerRequestUsd: found.costPerRequestUsd, sloAttainment: found.sloAttainment });
   }
   return segments;
