@@ -18,7 +18,7 @@ export interface LocalServing {
   close(): Promise<void>;
 }
 
-/** What `ferry serve` starts (src/gateway/serving.ts), on 127.0.0.1 and a free port. */
+/** What `ferry serve` starts (src/gateway/start-serving.ts), on 127.0.0.1 and a free port. */
 export async function startLocalServing(options: LocalServingOptions): Promise<LocalServing> {
   const serving = await startServing({
     models: { [options.model]: options.config },
