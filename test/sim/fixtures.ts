@@ -16,21 +16,23 @@ export function fixedLatency(msByBatch: Record<number, number>): LatencyModel {
  * service time scales with the vCPU share (rows at 0.5, 1 and 2 vCPUs), log-normal in
  * between p50 and p99.
  */
-export function syntheticLatency(threads: 1 | 2 = 1): LatencyRow[] {
+export function syntheticLatency(threads: 1 | 2 = 1, tail = 1.3, twoThreadFactor = 0.9): LatencyRow[] {
   const rows: LatencyRow[] = [];
   for (const vcpus of [0.5, 1, 2]) {
     for (const [batch, ms] of [[1, 20], [2, 30], [4, 48], [8, 84], [16, 150], [32, 280], [64, 540]] as const) {
       for (const processes of [1, 2, 4]) {
         // Processes split a batch; 2 threads help a little. Slower below 1 vCPU, faster above.
-        const p50Ms = (ms / Math.min(processes, batch, Math.max(1, vcpus)) + 2) / Math.min(vcpus, 2) * (threads === 2 ? 0.9 : 1);
-        rows.push({ batch, processes, threadsPerProcess: threads, vcpus, p50Ms, p99Ms: p50Ms * 1.3 });
+        const p50Ms = (ms / Math.min(processes, batch, Math.max(1, vcpus)) + 2) / Math.min(vcpus, 2) * (threads === 2 ? twoThreadFactor : 1);
+        rows.push({ batch, processes, threadsPerProcess: threads, vcpus, p50Ms, p99Ms: p50Ms * tail });
       }
     }
   }
   return rows;
 }
 
-export const syntheticModel = (): LatencyModel => new LatencyModel([...syntheticLatency(1), ...syntheticLatency(2)]);
+/** Both thread counts; `tail` = p99 / p50 (1: every draw is the p50); `twoThreadFactor` scales 2-thread times. */
+export const syntheticModel = (tail = 1.3, twoThreadFactor = 0.9): LatencyModel =>
+  new LatencyModel([...syntheticLatency(1, tail, twoThreadFactor), ...syntheticLatency(2, tail, twoThreadFactor)]);
 
 /** A setup for simulatePolicy on Lambda's scale (independent instances). */
 export function lambdaSetup(scheduleMs: readonly number[], overrides: Partial<SimulationSetup> = {}): SimulationSetup {
