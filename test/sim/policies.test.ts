@@ -156,8 +156,8 @@ describe('oracle', () => {
 
 describe('batch', () => {
   it('makes its first choice after the profiling window, always with 1 process', () => {
-    // 300 s: the profiling window is max(60 s, 10% of the trace) = 60 s.
-    const scheduleMs = poissonArrivals({ ratePerS: 20, durationS: 300, seed: 4 });
+    // 200 s: the profiling window is max(60 s, 10% of the trace) = 60 s.
+    const scheduleMs = poissonArrivals({ ratePerS: 10, durationS: 200, seed: 4 });
     const { wrapped, applied, firstArrivalMs } = watched(batchPolicy());
     const result = simulatePolicy(wrapped, lambdaSetup(scheduleMs));
     expect(result.answered).toBe(scheduleMs.length);
@@ -168,14 +168,14 @@ describe('batch', () => {
     // Checked every 60 s: the first check after the window makes the choice.
     expect(first.atMs - firstArrivalMs()).toBeLessThan(120_000);
     for (const a of applied) expect(a.config).toMatchObject({ processes: 1, threadsPerProcess: 1 });
-    // At 20 req/s with a 300 ms SLO, batching pays: the choice batches.
+    // At 10 req/s with a 300 ms SLO, batching pays: the choice batches.
     expect(first.config.batchSize).toBeGreaterThan(1);
   });
 });
 
 describe('joint-bo', () => {
   it('applies at least one configuration change and answers every request on a 10-minute trace', () => {
-    const { setup } = buildSetup({ trace: 'gen:poisson?rate-per-s=8&duration-s=600&seed=6', model: 'mobilenetv2', sloMs: 300, seed: 1 });
+    const { setup } = buildSetup({ trace: 'gen:poisson?rate-per-s=5&duration-s=600&seed=6', model: 'mobilenetv2', sloMs: 300, seed: 1 });
     const { row: r, result } = runPolicy('joint-bo', setup, options);
     expect(setup.scheduleMs.at(-1)!).toBeGreaterThan(590_000);
     expect(r.configChanges).toBeGreaterThanOrEqual(1);
