@@ -1,4 +1,3 @@
-import { isItemError } from '../../core/function-event.js';
 import type { Policy, PolicyContext } from '../simulate.js';
 import { describeConfig, modelConfig } from './static.js';
 
@@ -17,8 +16,11 @@ export interface AimdOptions {
  * Prediction Serving System", NSDI '17, section 4.3): additive increase of the maximum
  * batch size while batches meet the latency objective, multiplicative decrease (by 10%) as
  * soon as one misses. Fixed memory, one process, one thread, as Clipper tunes the batch
- * alone. A batch meets the objective when every request in it was answered within the SLO
- * (arrival to answer, what ferry's SLO is on); the batch size applies from the next batch.
+ * alone. As in Clipper, a batch meets the objective when its own latency (dispatch to
+ * answer: the invocation, not the time its requests queued) is within the SLO, and the
+ * invocation succeeded; the batch size applies from the next batch. Judging by arrival to
+ * answer instead collapses under load: once a queue builds, every batch misses however
+ * fast it runs, the size shrinks to 1, and batch 1 never drains the queue again.
  */
 export function aimdPolicy(options: AimdOptions = {}): Policy {
   const memoryMb = options.memoryMb ?? 3008;
@@ -43,26 +45,14 @@ export function aimdPolicy(options: AimdOptions = {}): Policy {
         largest = Math.max(largest, batchSize);
         gateway.applyConfig(setup.model, { ...current, batchSize }, () => undefined);
       };
-      // One answer per request, and a batch's requests settle at one instant: answers are
-      // grouped by instant, and a group is judged (grow, or shrink once) when the next begins.
-      let groupAtMs = -1;
-      let groupMissed = false;
-      const judge = () => {
-        if (groupAtMs < 0) return;
-        size = groupMissed ? Math.max(1, size * factor) : Math.min(maxBatchSize, size + increase);
-        apply();
-      };
       return {
         config: modelConfig({ memoryMb, batchSize: 1, processes: 1, threadsPerProcess: 1 }, setup.sloMs),
         observer: {
-          onAnswer: (_model, _arrivalMs, latencyMs, answer) => {
-            const nowMs = context!.clock.nowMs();
-            if (nowMs !== groupAtMs) {
-              judge();
-              groupAtMs = nowMs;
-              groupMissed = false;
-            }
-            if (isItemError(answer) || latencyMs > setup.sloMs) groupMissed = true;
+          onInvocation: (record) => {
+            if (record.warmup || record.batchSize === 0) return;
+            const missed = record.outcome !== 'ok' || record.serviceMs > setup.sloMs;
+            size = missed ? Math.max(1, size * factor) : Math.min(maxBatchSize, size + increase);
+            apply();
           },
         },
         start: (c) => {
