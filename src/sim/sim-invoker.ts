@@ -189,7 +189,10 @@ export class SimulatedInvoker implements FunctionInvoker {
   }
 
   private bill(handlerMs: number, initMs: number | undefined, memoryMb: number): InvocationBilling {
-    const billed = billedDurationMs(handlerMs, initMs);
+    // To the nanosecond: interpolated draws and differences of clock readings carry float
+    // error (10 ms as 10.000000000000002), which billing's round-up would make 11 ms.
+    const ns = (ms: number) => Math.round(ms * 1e6) / 1e6;
+    const billed = billedDurationMs(ns(handlerMs), initMs === undefined ? undefined : ns(initMs));
     return {
       requestId: 'sim', durationMs: handlerMs, billedDurationMs: billed, memoryMb, maxMemoryUsedMb: 0,
       ...(initMs === undefined ? {} : { initDurationMs: initMs }),

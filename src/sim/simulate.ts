@@ -124,7 +124,7 @@ export function simulatePolicy(policy: Policy, setup: SimulationSetup, functionN
   const inputs = [input];
   let next = 0;
   let trafficStartMs = 0;
-  let rejected = 0;
+  let started = false;
   const onAnswered = (_answers: ItemSettlement[]) => undefined;
   const arrive = () => {
     const dueMs = trafficStartMs + schedule[next]!;
@@ -136,7 +136,6 @@ export function simulatePolicy(policy: Policy, setup: SimulationSetup, functionN
       } catch (error) {
         if (!(error instanceof FerryError)) throw error;
         // Refused at admission (QUEUE_FULL): answered at once with an explicit error.
-        rejected++;
         report.onArrivals(setup.model, 1);
         report.onAnswer(setup.model, clock.nowMs(), 0, { error: { code: error.code, message: error.message } });
       }
@@ -145,6 +144,7 @@ export function simulatePolicy(policy: Policy, setup: SimulationSetup, functionN
   };
   const startTraffic = () => {
     trafficStartMs = clock.nowMs();
+    started = true;
     if (schedule.length > 0) clock.setTimer(schedule[0]!, arrive);
     const closeWindow = () => {
       report.closeWindow(clock.nowMs() - trafficStartMs - windowMs);
@@ -160,15 +160,15 @@ export function simulatePolicy(policy: Policy, setup: SimulationSetup, functionN
   const maxMisses = setup.abortBelowAttainment === undefined ? Infinity : (1 - setup.abortBelowAttainment) * schedule.length;
   const lastArrivalMs = schedule.length > 0 ? schedule[schedule.length - 1]! : 0;
   for (;;) {
-    const trafficDone = next === schedule.length && clock.nowMs() >= trafficStartMs;
-    if (trafficDone && report.answeredCount >= report.requests && trafficStartMs > 0 || (trafficDone && schedule.length === 0)) break;
+    // Done once every arrival was submitted and answered (background timers, such as the
+    // tuner's interval and keep-alive reaping, would otherwise run on forever).
+    if (started && next === schedule.length && report.answeredCount >= report.requests) break;
     if (clock.nowMs() > trafficStartMs + lastArrivalMs + drainLimitMs) break;
     if (report.missCount > maxMisses) break;
     if (!clock.step()) break;
     events++;
   }
   run.stop?.();
-  void rejected;
   const measured = report.totals();
   const totals = run.bound
     ? {
