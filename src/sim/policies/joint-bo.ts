@@ -11,6 +11,11 @@ export interface JointBoOptions {
   detector?: ChangePointDetectorName;
   /** `ferry serve --tune-window-requests` / `--tune-window-s`. @default 200 and 20 s */
   windows?: AutotuneWindows;
+  /**
+   * The optimizer's seed, as `ferry serve --tune --seed` (a fidelity run gives live and
+   * simulated tuning the same one). @default drawn from the run's seeded random source
+   */
+  tunerSeed?: number;
 }
 
 /**
@@ -39,7 +44,7 @@ export function jointBoPolicy(options: JointBoOptions = {}): Policy {
           });
           autotune.start(gateway, [{
             model: setup.model,
-            tuner: new BayesOpt({ space: new ConfigSpace(), sloMs: setup.sloMs, seed: Math.floor(rng.next() * 2 ** 31), context: { minRatePerS: 0.1, maxRatePerS: 1000 } }),
+            tuner: new BayesOpt({ space: new ConfigSpace(), sloMs: setup.sloMs, seed: options.tunerSeed ?? Math.floor(rng.next() * 2 ** 31), context: { minRatePerS: 0.1, maxRatePerS: 1000 } }),
             detector: createChangePointDetector(options.detector ?? 'bocpd', {}),
           }], { minRequests: 200, minWindowMs: 20_000, ...options.windows });
         },
