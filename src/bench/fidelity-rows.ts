@@ -19,6 +19,8 @@ export interface FidelityRow {
   simDedicatedHost?: FidelitySide;
   /** Other programs' runnable threads on the host during the live replay (mean). */
   hostForeignRunnable?: number;
+  /** Why the live side has no figures (it could not start). */
+  liveError?: string;
   /** (sim - live) / live; null when live is 0 (no relative error exists). */
   costRelErr: number | null;
   p99RelErr: number | null;

@@ -73,7 +73,19 @@ export async function runFidelityBench(
   const diagnostics: FidelityDiagnostics[] = [];
   for (const policy of options.policies ?? fidelityPolicies) {
     log(`${policy.name}: live, starting the runtime and warming up`);
-    const live = await runLive(policy, options, log, onProgress);
+    let live: Awaited<ReturnType<typeof runLive>>;
+    try {
+      live = await runLive(policy, options, log, onProgress);
+    } catch (error) {
+      // A live run that cannot start (INIT over Lambda's 10 s on a starved host) is a
+      // result of this machine, not a reason to lose the other rows.
+      const message = error instanceof Error ? error.message : String(error);
+      log(`${policy.name}: live run failed: ${message}`);
+      const dedicated = simulate(policy, options, 0);
+      const none: FidelitySide = { costPerMillionUsd: Number.NaN, p99Ms: Number.NaN, sloAttainment: Number.NaN };
+      rows.push({ ...fidelityRow(policy.name, none, dedicated.side, { simDedicatedHost: dedicated.side }), liveError: message });
+      continue;
+    }
     log(`${policy.name}: simulating (host load ${live.hostLoad.foreignRunnable} foreign runnable threads, and a dedicated host)`);
     const sim = simulate(policy, options, live.hostLoad.foreignRunnable);
     const dedicated = simulate(policy, options, 0);

@@ -23,11 +23,10 @@ export class HostCpu {
   private lastUpdateMs: number;
 
   /**
-   * @param backgroundCores runnable work of other programs on the same host, in cores
-   * (threads that want a core), sharing the cores with the instances as one more demand.
-   * Measured live by `ferry bench fidelity` (src/bench/host-load.ts): on this shared 2-core
-   * machine 2 to 10 foreign runnable threads during a replay made handlers 5-25x slower
-   * than the profile, which a dedicated host cannot show. @default 0 (a dedicated host)
+   * @param backgroundCores runnable threads of other programs on the same host (see
+   * instanceCores). Measured live by `ferry bench fidelity` (src/bench/host-load.ts): on a
+   * shared 2-core machine 6.5-12 foreign runnable threads during a replay made handlers
+   * 15-25x slower than the profile, which a dedicated host cannot show. @default 0 (a dedicated host)
    */
   constructor(
     private readonly clock: Clock,
@@ -56,9 +55,24 @@ export class HostCpu {
   }
 
   private speed(): number {
-    // Foreign work takes its processor-sharing part of the cores whenever instances run.
-    const demand = this.demand + this.backgroundCores;
-    return demand <= this.cores ? 1 : this.cores / demand;
+    const capacity = this.instanceCores();
+    return this.demand <= capacity ? 1 : capacity / this.demand;
+  }
+
+  /**
+   * Cores the instances get together. The embedded runtime puts every instance's cgroup
+   * under one parent (`/sys/fs/cgroup/cpu/ferry`, cpu.shares 1024), so CFS weighs all the
+   * instances together as ONE task against each foreign runnable thread: they get
+   * cores / (1 + foreign) of the host, or what the foreign threads leave (each uses at most
+   * one core), whichever is more. Measured by `ferry bench fidelity` with 6.5-7.8 foreign
+   * runnable threads on 2 cores: b=1 handlers took 177 ms live against 11.6 ms on a
+   * dedicated host (15x); sharing per thread (foreign threads as plain extra demand)
+   * predicted 60 ms, one group against the foreign threads about 200 ms.
+   */
+  private instanceCores(): number {
+    const foreign = this.backgroundCores;
+    if (foreign <= 0) return this.cores;
+    return Math.max(this.cores / (1 + foreign), this.cores - foreign);
   }
 
   /** Charges the time since the last change to every running job, at the speed it had. */
