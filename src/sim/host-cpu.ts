@@ -22,9 +22,16 @@ export class HostCpu {
   private demand = 0;
   private lastUpdateMs: number;
 
+  /**
+   * @param backgroundCores runnable threads of other programs on the same host (see
+   * instanceCores). Measured live by `ferry bench fidelity` (src/bench/host-load.ts): on a
+   * shared 2-core machine 6.5-12 foreign runnable threads during a replay made handlers
+   * 15-25x slower than the profile, which a dedicated host cannot show. @default 0 (a dedicated host)
+   */
   constructor(
     private readonly clock: Clock,
     readonly cores: number,
+    readonly backgroundCores = 0,
   ) {
     if (!(cores > 0)) throw new RangeError(`Expected a positive number of host cores, got ${cores}`);
     this.lastUpdateMs = clock.nowMs();
@@ -48,7 +55,24 @@ export class HostCpu {
   }
 
   private speed(): number {
-    return this.demand <= this.cores ? 1 : this.cores / this.demand;
+    const capacity = this.instanceCores();
+    return this.demand <= capacity ? 1 : capacity / this.demand;
+  }
+
+  /**
+   * Cores the instances get together. The embedded runtime puts every instance's cgroup
+   * under one parent (`/sys/fs/cgroup/cpu/ferry`, cpu.shares 1024), so CFS weighs all the
+   * instances together as ONE task against each foreign runnable thread: they get
+   * cores / (1 + foreign) of the host, or what the foreign threads leave (each uses at most
+   * one core), whichever is more. Measured by `ferry bench fidelity` with 6.5-7.8 foreign
+   * runnable threads on 2 cores: b=1 handlers took 177 ms live against 11.6 ms on a
+   * dedicated host (15x); sharing per thread (foreign threads as plain extra demand)
+   * predicted 60 ms, one group against the foreign threads about 200 ms.
+   */
+  private instanceCores(): number {
+    const foreign = this.backgroundCores;
+    if (foreign <= 0) return this.cores;
+    return Math.max(this.cores / (1 + foreign), this.cores - foreign);
   }
 
   /** Charges the time since the last change to every running job, at the speed it had. */

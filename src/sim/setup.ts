@@ -18,6 +18,8 @@ export interface SetupFlags {
   profile?: string;
   /** Cores shared by the instances (the embedded runtime's host); absent: independent, as on Lambda. */
   hostCores?: number;
+  /** With hostCores: other programs' runnable threads on that host (measured live). @default 0 */
+  hostBackgroundCores?: number;
   /** Invocations in flight at once: the gateway's bound and the platform's limit. @default 1000 */
   concurrency?: number;
   keepAliveMs?: number;
@@ -45,6 +47,7 @@ export function buildSetup(flags: SetupFlags): { setup: SimulationSetup; traceLa
       platform: {
         concurrency, memoryNeedMb: info.memoryNeedMb,
         ...(flags.hostCores !== undefined ? { hostCores: flags.hostCores } : {}),
+        ...(flags.hostBackgroundCores !== undefined ? { hostBackgroundCores: flags.hostBackgroundCores } : {}),
         ...(flags.keepAliveMs !== undefined ? { keepAliveMs: flags.keepAliveMs } : {}),
       },
       maxInFlight: concurrency,

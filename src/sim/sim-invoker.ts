@@ -32,6 +32,8 @@ export interface SimPlatformOptions {
   keepAliveMs?: number;
   /** Cores shared by all instances (the embedded runtime's host); Infinity: independent, as on Lambda. @default Infinity */
   hostCores?: number;
+  /** Foreign runnable threads on the shared host (src/sim/host-cpu.ts). @default 0 */
+  hostBackgroundCores?: number;
   /** Function timeout. @default 30 */
   timeoutS?: number;
 }
@@ -71,9 +73,9 @@ export class SimulatedInvoker implements FunctionInvoker {
   ) {
     this.o = {
       initMs: 1060, workerStartMs: 100, overheadMs: { fixedMs: 1, perItemMs: 0 }, concurrency: 1000, keepAliveMs: 300_000,
-      hostCores: Infinity, timeoutS: 30, ...options,
+      hostCores: Infinity, hostBackgroundCores: 0, timeoutS: 30, ...options,
     };
-    this.host = new HostCpu(clock, this.o.hostCores);
+    this.host = new HostCpu(clock, this.o.hostCores, this.o.hostBackgroundCores);
     this.pool = new InstancePool<SimInstance, SimSpec>({
       clock, concurrency: this.o.concurrency, keepAliveMs: this.o.keepAliveMs,
       startInstance: (request, done) => this.startInstance(request.spec, done),

@@ -14,6 +14,11 @@ export interface JointBoOptions {
   windows?: AutotuneWindows;
   /** Wraps the optimizer (the simulator benchmark times its suggest and observe calls). */
   wrapTuner?: (tuner: Tuner) => Tuner;
+  /**
+   * The optimizer's seed, as `ferry serve --tune --seed` (a fidelity run gives live and
+   * simulated tuning the same one). @default drawn from the run's seeded random source
+   */
+  tunerSeed?: number;
 }
 
 /**
@@ -40,7 +45,7 @@ export function jointBoPolicy(options: JointBoOptions = {}): Policy {
           sink.subscribe((event) => {
             if (event.kind === 'applied') applied++;
           });
-          const tuner = new BayesOpt({ space: new ConfigSpace(), sloMs: setup.sloMs, seed: Math.floor(rng.next() * 2 ** 31), context: { minRatePerS: 0.1, maxRatePerS: 1000 } });
+          const tuner = new BayesOpt({ space: new ConfigSpace(), sloMs: setup.sloMs, seed: options.tunerSeed ?? Math.floor(rng.next() * 2 ** 31), context: { minRatePerS: 0.1, maxRatePerS: 1000 } });
           autotune.start(gateway, [{
             model: setup.model,
             tuner: options.wrapTuner ? options.wrapTuner(tuner) : tuner,
