@@ -202,6 +202,10 @@ export class StatusRecorder implements ServingObserver {
     if (event.kind === 'change-point') record.changePointsMs.push(event.atMs);
   }
 
+  nowMs(): number {
+    return this.clock.nowMs();
+  }
+
   models(): string[] {
     return [...this.records.keys()];
   }
