@@ -104,13 +104,13 @@
     const kpi = (k, v, s = '', cls = '') => `<div class="kpi"><div class="k">${k}</div><div class="v ${cls}">${v}</div><div class="s">${s}</div></div>`;
     const saving = t.savingFraction;
     el.querySelector('.kpis').innerHTML =
-      kpi('cost / 1k requests', usd(last?.costUsdPer1k), `overall ${usd(t.costUsdPer1k)}`) +
-      kpi('per-request estimate / 1k', usd(last?.baselineCostUsdPer1k), m.baseline ? 'estimate from the profile' : 'no profile') +
+      kpi('cost / 1k req.', usd(last?.costUsdPer1k), `overall ${usd(t.costUsdPer1k)}`) +
+      kpi('per-request / 1k', usd(last?.baselineCostUsdPer1k), m.baseline ? 'estimate from the profile' : 'no profile') +
       kpi('saved so far', usd(t.savingUsd), saving === null ? '' : `${pct(saving)} of the estimate`, saving === null ? '' : saving >= 0 ? 'good' : 'bad') +
       kpi('p99 latency', ms(last?.p99Ms), `SLO ${c.sloMs} ms`, last?.p99Ms == null ? '' : last.p99Ms <= c.sloMs ? 'good' : 'bad') +
       kpi('SLO attainment', pct(t.sloAttainment), `last window ${pct(last?.sloAttainment)}`) +
       kpi('arrival rate', `${num(last?.arrivalRatePerS)} /s`, `${t.arrivals} requests in all`) +
-      kpi('throttled · failed', `${t.throttled} · ${t.failed}`, `${t.throttledInvocations} invocation(s) got 429`, t.throttled + t.failed > 0 ? 'bad' : '') +
+      kpi('throttled · failed', `${t.throttled} · ${t.failed}`, `${t.throttledInvocations} got 429`, t.throttled + t.failed > 0 ? 'bad' : '') +
       kpi('cold starts', String(t.coldStarts), `${t.invocations} invocations`);
 
     const x0 = ws.length > 0 ? ws[0].startMs : status.nowMs - status.windowMs;
