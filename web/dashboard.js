@@ -110,7 +110,7 @@
       kpi('p99 latency', ms(last?.p99Ms), `SLO ${c.sloMs} ms`, last?.p99Ms == null ? '' : last.p99Ms <= c.sloMs ? 'good' : 'bad') +
       kpi('SLO attainment', pct(t.sloAttainment), `last window ${pct(last?.sloAttainment)}`) +
       kpi('arrival rate', `${num(last?.arrivalRatePerS)} /s`, `${t.arrivals} requests in all`) +
-      kpi('throttled · failed', `${t.throttled} · ${t.failed}`, `${t.throttledInvocations} got 429`, t.throttled + t.failed > 0 ? 'bad' : '') +
+      kpi('errors', `${t.throttled} · ${t.failed}`, `throttled · failed; ${t.throttledInvocations} got 429`, t.throttled + t.failed > 0 ? 'bad' : '') +
       kpi('cold starts', String(t.coldStarts), `${t.invocations} invocations`);
 
     const x0 = ws.length > 0 ? ws[0].startMs : status.nowMs - status.windowMs;
@@ -274,7 +274,8 @@
       changes.forEach((ch, j) => {
         const xs = Math.max(L, sx(a, ch.atMs)), xe = j + 1 < changes.length ? Math.max(L, sx(a, changes[j + 1].atMs)) : W - R;
         d += `${j ? 'L' : 'M'}${xs.toFixed(1)},${y(ch[key]).toFixed(1)}H${xe.toFixed(1)}`;
-        if (j > 0 && ch[key] !== changes[j - 1][key] && ch.atMs >= a.x0) out += `<text x="${(xs + 2).toFixed(1)}" y="${(y(ch[key]) - 3).toFixed(1)}" style="fill:${color}">${fmt(ch[key])}</text>`;
+        // The newest value is written at the right edge: a label there too would overlap it.
+        if (j > 0 && ch[key] !== changes[j - 1][key] && ch.atMs >= a.x0 && xs < W - R - 45) out += `<text x="${(xs + 2).toFixed(1)}" y="${(y(ch[key]) - 3).toFixed(1)}" style="fill:${color}">${fmt(ch[key])}</text>`;
       });
       out += `<line x1="${L}" x2="${W - R}" y1="${top + laneH - 2}" y2="${top + laneH - 2}" stroke="#e3e6ec"/>` +
         `<text x="${L - 5}" y="${(top + bottom) / 2 + 3}" text-anchor="end">${name}</text>` +

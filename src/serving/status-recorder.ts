@@ -162,6 +162,8 @@ export class StatusRecorder implements ServingObserver {
     const costUsd = invocation.billing?.costUsd ?? 0;
     window.costUsd += costUsd;
     totals.costUsd += costUsd;
+    // Against the configuration in force now: the few invocations that straddle a change
+    // are attributed to the new one (the record does not say which configuration ran it).
     if (invocation.outcome === 'ok' && !cold && !invocation.warmup && invocation.batchSize > 0) {
       record.estimate?.observe(invocation.batchSize, record.config, invocation.billing?.durationMs ?? invocation.serviceMs);
     }
