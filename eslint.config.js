@@ -56,6 +56,11 @@ export default tseslint.config(
     files: ['src/trace/trace-file.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [traceLayer] }] },
   },
+  // The dashboard's script runs in a browser (src/gateway/dashboard.ts serves it inlined).
+  {
+    files: ['web/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', location: 'readonly', history: 'readonly', fetch: 'readonly' } },
+  },
   // Benchmarks register their own subcommands; they share option parsers through src/util/.
   {
     files: ['src/bench/**/*.ts'],

@@ -113,8 +113,10 @@ export function registerServe(program: Command): void {
         logger: flags.log === true,
         observers: autotune ? [autotune] : [],
         serviceTimePrior: (model) => shippedPrior(model),
+        latencyModel: (model) => shippedLatencyModel(model),
         print: (line) => console.log(line),
       });
+      sink.subscribe((event) => serving.status.onTuningEvent(event));
       let closeTuningLog = async () => undefined as void;
       if (autotune) {
         const logFile = flags.tuningLog ?? path.join(cacheDir, 'tuning.jsonl');
@@ -140,7 +142,7 @@ export function registerServe(program: Command): void {
       const auth = token ? ` -H 'Authorization: Bearer ${token}'` : '';
       const sample = first === 'ocr-cls' ? 'samples/text-upright.png' : 'samples/cartoon-house.png';
       console.log(`try:  curl -s${auth} -H 'Content-Type: image/png' --data-binary @${sample} ${url}/v2/models/${first}/classify`);
-      console.log(`      metrics: ${url}/metrics`);
+      console.log(`      metrics: ${url}/metrics   dashboard: ${url}/dashboard`);
       onShutdown(async () => {
         // Stop taking connections, answer everything already accepted, then reap instances.
         await serving.close();
@@ -161,8 +163,13 @@ function parseBackend(text: string): 'local' | 'lambda' {
  * three invocations of a configuration).
  */
 function shippedPrior(model: string): ServiceTimePriorFor | undefined {
+  const latency = shippedLatencyModel(model);
+  return latency && profileServiceTimePrior(latency);
+}
+
+function shippedLatencyModel(model: string): LatencyModel | undefined {
   try {
-    return profileServiceTimePrior(new LatencyModel(loadProfile(model).rows));
+    return new LatencyModel(loadProfile(model).rows);
   } catch {
     return undefined;
   }

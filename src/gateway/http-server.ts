@@ -9,6 +9,7 @@ import { modelInfo, type ModelInfo } from '../models/catalog.js';
 import type { Gateway } from '../serving/gateway.js';
 import type { GatewayMetrics } from './metrics.js';
 import { ClientGone, mediaType, parseJsonBody, readBody } from './http-body.js';
+import { dashboardPage } from './dashboard.js';
 import { httpStatusFor } from './http-status.js';
 import { imageItem, parseInferRequest, type AdmittedItem } from './oip.js';
 import { inferAnswer, modelMetadata, serializeClassifyAnswer, serializeInferAnswer, unwrap } from './oip-answers.js';
@@ -23,6 +24,8 @@ export interface HttpOptions {
   imageBodyLimitBytes?: number;
   /** Log every request as a JSON line (pino) to stdout. @default false */
   logger?: boolean;
+  /** What GET /v2/ferry/status answers; with it the /dashboard page is served too. @default neither route */
+  status?: () => unknown;
 }
 
 const imageTypes = ['image/jpeg', 'image/png', 'image/webp'];
@@ -58,6 +61,7 @@ export class GatewayHttpServer {
   private readonly jsonLimitBytes: number;
   private readonly imageLimitBytes: number;
   private readonly log: Logger | undefined;
+  private readonly status: (() => unknown) | undefined;
   private nextRequestId = 1;
   private closing = false;
 
@@ -72,6 +76,7 @@ export class GatewayHttpServer {
     this.jsonLimitBytes = options.jsonBodyLimitBytes ?? 16 * 1024 * 1024;
     this.imageLimitBytes = options.imageBodyLimitBytes ?? 4 * 1024 * 1024;
     this.log = options.logger ? pino() : undefined;
+    this.status = options.status;
     this.server = http.createServer(this.handle);
     // As fastify: longer than the common 60 s of load balancers in front, so they close first.
     this.server.keepAliveTimeout = 72_000;
@@ -124,7 +129,9 @@ export class GatewayHttpServer {
     const queryAt = url.indexOf('?');
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
     const method = request.method === 'HEAD' ? 'GET' : request.method;
-    if (this.expectedAuth && !path.startsWith('/v2/health')) this.checkToken(request);
+    // The dashboard page carries no data (a browser cannot send a header when it navigates):
+    // it asks for the token and sends it with every /v2/ferry/status request.
+    if (this.expectedAuth && !path.startsWith('/v2/health') && path !== '/dashboard') this.checkToken(request);
     if (path.startsWith(modelsPrefix)) {
       // /v2/models/{model} or /v2/models/{model}/{action}, nothing deeper.
       const slash = path.indexOf('/', modelsPrefix.length);
@@ -151,6 +158,12 @@ export class GatewayHttpServer {
           const registry = this.metrics.registry;
           return registry.metrics().then((body) => ({ status: 200, body, contentType: registry.contentType }));
         }
+        case '/v2/ferry/status':
+          if (this.status) return json(200, this.status());
+          break;
+        case '/dashboard':
+          if (this.status) return { status: 200, body: dashboardPage(), contentType: 'text/html; charset=utf-8' };
+          break;
       }
     }
     throw new FerryError('NOT_FOUND', `No route ${request.method ?? ''} ${url}`);

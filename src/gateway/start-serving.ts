@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { LatencyModel } from '../core/latency-model.js';
 import { setMemoryMbAsync, type FunctionInvoker } from '../core/invoker.js';
 import { LambdaInvoker } from '../platform/lambda/lambda-invoker.js';
 import { LocalInvoker } from '../platform/local/local-invoker.js';
@@ -7,7 +8,9 @@ import type { ServingObserver } from '../serving/events.js';
 import type { Gateway } from '../serving/gateway.js';
 import type { ServiceTimePriorFor } from '../serving/model-batcher.js';
 import type { ModelConfig } from '../serving/model-config.js';
+import { StatusRecorder } from '../serving/status-recorder.js';
 import { systemClock } from '../util/system-clock.js';
+import { statusJson } from './dashboard.js';
 import { createHttpServer, type GatewayHttpServer } from './http-server.js';
 import type { GatewayMetrics } from './metrics.js';
 import { meteredGateway } from './metrics-observer.js';
@@ -41,6 +44,8 @@ export interface ServingOptions {
   observers?: ServingObserver[];
   /** The batcher's first guess of service time, per model (from its profile). */
   serviceTimePrior?: (model: string) => ServiceTimePriorFor | undefined;
+  /** A model's shipped profile, for the dashboard's per-request estimate. @default none: no estimate */
+  latencyModel?: (model: string) => LatencyModel | undefined;
   /** @default the system clock */
   clock?: Clock;
   /** Progress lines (warm-up). */
@@ -51,6 +56,8 @@ export interface Serving {
   url: string;
   gateway: Gateway;
   metrics: GatewayMetrics;
+  /** What /dashboard and /v2/ferry/status show (subscribe tuning decisions to it). */
+  status: StatusRecorder;
   app: GatewayHttpServer;
   /** Drains the gateway, then stops the platform (every instance and worker process). */
   close(): Promise<void>;
@@ -62,11 +69,13 @@ export interface Serving {
  */
 export async function startServing(options: ServingOptions): Promise<Serving> {
   const { invoker, runtime } = makeBackend(options);
+  const clock = options.clock ?? systemClock();
+  const status = new StatusRecorder(clock, options.latencyModel ? { latencyModel: options.latencyModel } : {});
   const { gateway, metrics } = meteredGateway({
-    invoker, clock: options.clock ?? systemClock(), models: options.models, maxQueue: options.maxQueue,
+    invoker, clock, models: options.models, maxQueue: options.maxQueue,
     dispatcher: { maxInFlight: options.concurrency, invocationTimeoutMs, random: Math.random },
     ...(options.warmInstances !== undefined ? { maxWarmInstances: options.warmInstances } : {}),
-    observers: options.observers ?? [],
+    observers: [status, ...(options.observers ?? [])],
     ...(options.serviceTimePrior ? { serviceTimePrior: options.serviceTimePrior } : {}),
   });
   const stopPlatform = async () => {
@@ -84,10 +93,12 @@ export async function startServing(options: ServingOptions): Promise<Serving> {
     await stopPlatform();
     throw error;
   }
-  const app = createHttpServer(gateway, metrics, { ...(options.token ? { token: options.token } : {}), logger: options.logger ?? false });
+  const app = createHttpServer(gateway, metrics, {
+    ...(options.token ? { token: options.token } : {}), logger: options.logger ?? false, status: () => statusJson(status, gateway),
+  });
   const url = await app.listen({ port: options.port, host: options.host });
   return {
-    url, gateway, metrics, app,
+    url, gateway, metrics, status, app,
     close: async () => {
       await shutdownGateway(app, gateway);
       await stopPlatform();
