@@ -89,7 +89,7 @@ export class Autotune implements GatewayObserver {
     gateway.metrics.tuningEvents.inc({ model, kind: event.kind });
     if (event.kind === 'evaluated') {
       gateway.metrics.tuningCostPerRequest.set({ model }, event.evaluation.costUsdPerRequest);
-      gateway.metrics.tuningP99Ms.set({ model }, event.evaluation.p99Ms);
+      gateway.metrics.tuningP99Seconds.set({ model }, event.evaluation.p99Ms / 1000);
     }
     this.print(`ferry tune ${model}: ${describe(event)}`);
   }
