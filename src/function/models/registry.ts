@@ -42,7 +42,7 @@ const models: Record<string, ModelSpec> = {
     labels: mobilenetV2Labels,
     image: { kind: 'rgb-unit-hwc', width: 224, height: 224 },
     samples: ['cartoon-house.png', 'dunes.jpg'],
-    source: 'nsfwjs@4.4.0 dist/models/mobilenet_v2 (MIT), converted to ONNX at first use',
+    source: 'nsfwjs@4.3.0 dist/models/mobilenet_v2 (MIT), converted to ONNX at first use',
     resolveFile: (cacheDir) => ensureMobilenetV2Onnx(cacheDir),
   },
   'ocr-cls': {
