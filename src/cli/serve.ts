@@ -7,7 +7,7 @@ import { ConfigSpace } from '../core/config-space.js';
 import { FerryError } from '../core/errors.js';
 import { checkMemoryMb } from '../core/pricing.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
-import { modelNames } from '../function/models/registry.js';
+import { getModel, modelNames } from '../function/models/registry.js';
 import { Autotune } from '../gateway/autotune.js';
 import { defaultModelConfig, type ModelConfig } from '../gateway/model-config.js';
 import { startServing } from '../gateway/serving.js';
@@ -88,6 +88,15 @@ export function registerServe(program: Command): void {
       if (flags.backend === 'local') {
         const quota = await cpuQuotaNote();
         if (!quota.enforced) console.warn(`ferry: warning: ${quota.note}`);
+        // On a cold cache, converting a model costs seconds of CPU. Done here once, before any
+        // instance starts, rather than in every warming instance's INIT at once (under their
+        // CPU quotas and Lambda's 10 s INIT limit, which a fresh clone's first start exceeded).
+        for (const model of models) {
+          const startMs = performance.now();
+          const file = await getModel(model).resolveFile(cacheDir);
+          const tookMs = performance.now() - startMs;
+          if (tookMs > 1000) console.log(`ferry: prepared ${model} (${file}) in ${(tookMs / 1000).toFixed(1)} s; later starts reuse it`);
+        }
       }
       const clock = systemClock();
       const autotune = flags.tune ? new Autotune((line) => console.log(line)) : undefined;
