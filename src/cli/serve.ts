@@ -11,7 +11,7 @@ import { loadProfile } from '../models/files.js';
 import { profileServiceTimePrior } from '../serving/profile-prior.js';
 import type { ServiceTimePriorFor } from '../serving/model-batcher.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
-import { modelNames } from '../function/models/registry.js';
+import { getModel, modelNames } from '../function/models/registry.js';
 import { startServing } from '../gateway/start-serving.js';
 import { TuningLog } from '../gateway/tuning-log.js';
 import { subscribeTuningOutput } from '../gateway/tuning-output.js';
@@ -97,6 +97,15 @@ export function registerServe(program: Command): void {
       if (flags.backend === 'local') {
         const quota = await cpuQuotaNote();
         if (!quota.enforced) console.warn(`ferry: warning: ${quota.note}`);
+        // On a cold cache, converting a model costs seconds of CPU. Done here once, before any
+        // instance starts, rather than in every warming instance's INIT at once (under their
+        // CPU quotas and Lambda's 10 s INIT limit, which a fresh clone's first start exceeded).
+        for (const model of models) {
+          const startMs = performance.now();
+          const file = await getModel(model).resolveFile(cacheDir);
+          const tookMs = performance.now() - startMs;
+          if (tookMs > 1000) console.log(`ferry: prepared ${model} (${file}) in ${(tookMs / 1000).toFixed(1)} s; later starts reuse it`);
+        }
       }
       const concurrency = flags.concurrency ?? (flags.backend === 'lambda' ? lambdaLimits.defaultConcurrency : 4);
       const clock = systemClock();

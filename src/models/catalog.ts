@@ -52,7 +52,7 @@ const catalog: Record<string, ModelInfo> = {
     labels: mobilenetV2Labels,
     image: { kind: 'rgb-unit-hwc', width: 224, height: 224 },
     samples: ['cartoon-house.png', 'dunes.jpg'],
-    source: 'nsfwjs@4.4.0 dist/models/mobilenet_v2 (MIT), converted to ONNX at first use',
+    source: 'nsfwjs@4.3.0 dist/models/mobilenet_v2 (MIT), converted to ONNX at first use',
     profileFile: 'mobilenetv2.json',
     memoryNeedMb: { baseMb: 100, perProcessMb: 125 },
   },
