@@ -57,7 +57,7 @@ export function registerServe(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime threads per process', integerOption('--threads', 1, 6), defaultModelConfig.threadsPerProcess)
     .option('--memory-mb <mb>', 'function memory (vCPU share = memory / 1769)', integerOption('--memory-mb', 128, 10_240), defaultModelConfig.memoryMb)
     .option('--slo-ms <ms>', 'latency objective per request', integerOption('--slo-ms', 1, 600_000), defaultModelConfig.sloMs)
-    .option('--max-queue <n>', 'queued requests per model before 503', integerOption('--max-queue', 1, 1_000_000), 1024)
+    .option('--max-queue <n>', 'request items queued per model before 503 (a request of more items is refused with 400)', integerOption('--max-queue', 1, 1_000_000), 1024)
     .option('--concurrency <n>', 'invocations in flight at once', integerOption('--concurrency', 1, 1000), 4)
     .option('--token <token>', 'require Authorization: Bearer <token> (or set FERRY_TOKEN)')
     .option('--backend <kind>', 'local (embedded runtime) or lambda (AWS)', parseBackend, 'local')

@@ -46,6 +46,12 @@ export function readBody(request: IncomingMessage, limitBytes: number): Promise<
   });
 }
 
+/** Whether a request declares a body (RFC 9112: a Content-Length above 0, or a Transfer-Encoding). */
+export function hasBody(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 /** The media type of a Content-Type header, lower-cased, without parameters ('' if none). */
 export function mediaType(contentType: string | undefined): string {
   if (!contentType) return '';

@@ -9,7 +9,9 @@ import { systemClock } from '../../src/util/system-clock.js';
 import { inject } from '../helpers/inject.js';
 
 const model = { functionName: 'fn', batchSize: 1, processes: 1, threadsPerProcess: 1, memoryMb: 1769, sloMs: 300 };
-const image = { inputs: [{ name: 'image', shape: [1], datatype: 'BYTES', data: ['aGk='] }] };
+// A 1x1 PNG: admission checks that BYTES entries are images of an accepted format.
+const tinyPng = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+const image = { inputs: [{ name: 'image', shape: [1], datatype: 'BYTES', data: [tinyPng] }] };
 
 let open: Array<{ app: GatewayHttpServer; gateway: Gateway }> = [];
 afterEach(async () => {
