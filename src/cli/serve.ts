@@ -99,7 +99,10 @@ export function registerServe(program: Command): void {
       const serving = await startServing({
         models: configs,
         backend: flags.backend === 'lambda'
-          ? { kind: 'lambda', ...(flags.region ? { region: flags.region } : {}), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) }
+          ? {
+            kind: 'lambda', ...(flags.region ? { region: flags.region } : {}), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+            ...(flags.endpoint && process.env.FERRY_RUNTIME_SECRET ? { runtimeSecret: process.env.FERRY_RUNTIME_SECRET } : {}),
+          }
           : { kind: 'local', cacheDir, keepAliveMs: flags.keepAliveMs },
         concurrency: flags.concurrency, maxQueue: flags.maxQueue, host: flags.host, port: flags.port, clock,
         ...(token ? { token } : {}),
