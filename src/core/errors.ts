@@ -36,6 +36,7 @@ export const errorCodes = {
   MALFORMED_HTTP: "Node's HTTP parser refused the request (request line, header or framing)",
   HEADERS_TOO_LARGE: 'the request line and headers are over the size limit',
   REQUEST_TIMEOUT: 'the client did not send its whole request in time',
+  EXPECTATION_FAILED: 'the request has an Expect header other than 100-continue',
   CLIENT_GONE: 'the client closed its connection before its answer; items not yet sent to a function were withdrawn',
 } as const;
 

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { quoteText, type ErrorCode } from '../core/errors.js';
 import { httpStatusFor } from './http-status.js';
 
-const reasons: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const reasons: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 /** The code of an error node:http's parser (llhttp) or its timers raised. */
 function codeOf(error: NodeJS.ErrnoException): ErrorCode {
@@ -25,15 +25,20 @@ export function answerClientError(error: NodeJS.ErrnoException & { reason?: stri
     return undefined;
   }
   const code = codeOf(error);
-  const status = httpStatusFor(code);
   const detail = error.reason ?? error.message;
-  const body = JSON.stringify({ error: `Could not read the HTTP request: ${quoteText(String(detail))} (${error.code ?? 'no code'})`, code });
+  writeErrorAndClose(socket, code, `Could not read the HTTP request: ${quoteText(String(detail))} (${error.code ?? 'no code'})`);
+  return code;
+}
+
+/** Writes one `{ error, code }` answer straight to a socket that node:http no longer manages, then closes it. */
+export function writeErrorAndClose(socket: Duplex, code: ErrorCode, message: string): void {
+  const status = httpStatusFor(code);
+  const body = JSON.stringify({ error: message, code });
   socket.end(
-    `HTTP/1.1 ${status} ${reasons[status] ?? 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status} ${reasons[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
   // end() flushes, then the peer may keep its half open: do not wait for it.
   socket.once('finish', () => socket.destroy());
   setTimeout(() => socket.destroy(), 1000).unref();
-  return code;
 }

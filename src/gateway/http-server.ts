@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { FerryError, quoteText, type ErrorCode } from '../core/errors.js';
 import { isItemError } from '../core/function-event.js';
@@ -10,7 +11,7 @@ import type { Gateway } from '../serving/gateway.js';
 import type { GatewayMetrics } from './metrics.js';
 import { admissionLimits, checkClassifyBody, checkItemSize, classifyTop, type AdmissionLimits } from './admission.js';
 import { ClientGone, hasBody, mediaType, parseJsonBody, readBody } from './http-body.js';
-import { answerClientError } from './http-client-error.js';
+import { answerClientError, writeErrorAndClose } from './http-client-error.js';
 import { httpStatusFor } from './http-status.js';
 import { imageItem, parseInferRequest, type AdmittedItem } from './oip.js';
 import { inferAnswer, modelMetadata, serializeClassifyAnswer, serializeInferAnswer, unwrap } from './oip-answers.js';
@@ -78,10 +79,20 @@ export class GatewayHttpServer {
     this.imageLimitBytes = options.imageBodyLimitBytes ?? 4 * 1024 * 1024;
     this.log = options.logger ? pino() : undefined;
     this.limits = admissionLimits(gateway.maxQueueItems);
-    this.server = http.createServer(this.handle);
+    // The Host check is ours (below), so that its refusal has a body like every other.
+    this.server = http.createServer({ requireHostHeader: false }, this.handle);
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       const code = answerClientError(error, socket);
       if (code) this.metrics.recordError('unknown', code);
+    });
+    // Node answers these itself with empty bodies (417), or drops the connection (CONNECT).
+    this.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+      const error = new FerryError('EXPECTATION_FAILED', `Expected no Expect header or "100-continue", got ${quoteText(request.headers.expect ?? '')}`);
+      this.send(request, response, this.errorReply(request, error), 0);
+    });
+    this.server.on('connect', (request: IncomingMessage, socket: Duplex) => {
+      this.metrics.recordError('unknown', 'NOT_FOUND');
+      writeErrorAndClose(socket, 'NOT_FOUND', `No route CONNECT ${quoteText(request.url ?? '')}: ferry is not a proxy`);
     });
     // As fastify: longer than the common 60 s of load balancers in front, so they close first.
     this.server.keepAliveTimeout = 72_000;
@@ -134,6 +145,9 @@ export class GatewayHttpServer {
     const queryAt = url.indexOf('?');
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
     const method = request.method === 'HEAD' ? 'GET' : request.method;
+    if (request.headers.host === undefined && request.httpVersionMinor >= 1 && request.httpVersionMajor === 1) {
+      throw new FerryError('MALFORMED_HTTP', 'Expected a Host header (HTTP/1.1 requires one), got none');
+    }
     if (this.expectedToken && !path.startsWith('/v2/health/')) this.checkToken(request);
     if (path.startsWith(modelsPrefix)) {
       // /v2/models/{model} or /v2/models/{model}/{action}, nothing deeper.

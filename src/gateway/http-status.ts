@@ -31,6 +31,7 @@ const statusByCode: Record<ErrorCode, number> = {
   MALFORMED_HTTP: 400,
   HEADERS_TOO_LARGE: 431,
   REQUEST_TIMEOUT: 408,
+  EXPECTATION_FAILED: 417,
   // nginx's "client closed request": never sent (nobody is left to read it), only counted.
   CLIENT_GONE: 499,
 };

@@ -232,6 +232,17 @@ describe('issue 12 hole 6: smaller holes', () => {
     expect(JSON.parse(responses(huge.text)[0]!.body)).toMatchObject({ code: 'HEADERS_TOO_LARGE' });
   });
 
+  it("answers what node:http itself refuses outside the parser with ferry's body too: no Host, an unknown Expect, CONNECT", async () => {
+    const { port } = await serve();
+    const noHost = responses((await rawExchange(port, 'GET /v2/health/live HTTP/1.1\r\n\r\n', 500)).text)[0]!;
+    expect([noHost.status, JSON.parse(noHost.body).code]).toEqual([400, 'MALFORMED_HTTP']);
+    const expectation = responses((await rawExchange(port, 'POST /v2/models/mobilenetv2/infer HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\n{}')).text)[0]!;
+    expect([expectation.status, JSON.parse(expectation.body).code]).toEqual([417, 'EXPECTATION_FAILED']);
+    const connect = await rawExchange(port, 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect([responses(connect.text)[0]!.status, JSON.parse(responses(connect.text)[0]!.body).code]).toEqual([404, 'NOT_FOUND']);
+    expect(connect.closedByServer).toBe(true);
+  });
+
   it('answers ?top= that is not an integer of at least 1 with 400, before invoking; clamps a larger one to the labels', async () => {
     const { url, invoker } = await serve();
     for (const top of ['-1', '0', 'abc', '1.5', '']) {
