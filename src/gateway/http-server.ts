@@ -10,7 +10,7 @@ import { modelInfo, type ModelInfo } from '../models/catalog.js';
 import type { Gateway } from '../serving/gateway.js';
 import type { GatewayMetrics } from './metrics.js';
 import { admissionLimits, checkClassifyBody, checkItemSize, classifyTop, type AdmissionLimits } from './admission.js';
-import { ClientGone, hasBody, mediaType, parseJsonBody, readBody } from './http-body.js';
+import { ClientGone, mediaType, mustCloseUnread, parseJsonBody, readBody } from './http-body.js';
 import { answerClientError, writeErrorAndClose } from './http-client-error.js';
 import { httpStatusFor } from './http-status.js';
 import { imageItem, parseInferRequest, type AdmittedItem } from './oip.js';
@@ -26,6 +26,12 @@ export interface HttpOptions {
   imageBodyLimitBytes?: number;
   /** Log every request as a JSON line (pino) to stdout. @default false */
   logger?: boolean;
+  /**
+   * A body refused unread (too large, unauthorized, wrong route) is read and discarded
+   * after the answer, keeping the connection, if its declared length is at most this;
+   * a larger one, or a chunked one, closes the connection. @default 32 MiB (twice the JSON limit)
+   */
+  maxDrainBytes?: number;
 }
 
 const imageTypes = ['image/jpeg', 'image/png', 'image/webp'];
@@ -64,6 +70,7 @@ export class GatewayHttpServer {
   private readonly imageLimitBytes: number;
   private readonly log: Logger | undefined;
   private readonly limits: AdmissionLimits;
+  private readonly maxDrainBytes: number;
   private nextRequestId = 1;
   private closing = false;
 
@@ -79,6 +86,7 @@ export class GatewayHttpServer {
     this.imageLimitBytes = options.imageBodyLimitBytes ?? 4 * 1024 * 1024;
     this.log = options.logger ? pino() : undefined;
     this.limits = admissionLimits(gateway.maxQueueItems);
+    this.maxDrainBytes = options.maxDrainBytes ?? 32 * 1024 * 1024;
     // The Host check is ours (below), so that its refusal has a body like every other.
     this.server = http.createServer({ requireHostHeader: false }, this.handle);
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -280,10 +288,10 @@ export class GatewayHttpServer {
       'content-length': Buffer.byteLength(reply.body),
     };
     if (reply.retryAfterS !== undefined) headers['retry-after'] = String(reply.retryAfterS);
-    // A body that was refused (too large) or left unread must not be parsed as the next
-    // request; a request without a body, answered before node:http saw its (empty) end,
-    // keeps its connection (health probes, metadata, 404s, pipelined requests after them).
-    if (this.closing || (!request.complete && hasBody(request))) headers.connection = 'close';
+    // A request without a body, answered before node:http saw its (empty) end, keeps its
+    // connection (health probes, metadata, 404s, pipelined requests after them); so does
+    // one whose unread body node:http can discard, up to a bound (http-body.ts).
+    if (this.closing || mustCloseUnread(request, this.maxDrainBytes)) headers.connection = 'close';
     response.writeHead(reply.status, headers).end(reply.body);
     this.log?.info({ reqId: this.nextRequestId++, method: request.method, url: request.url, statusCode: reply.status, responseTimeMs: performance.now() - startMs }, 'request completed');
   }

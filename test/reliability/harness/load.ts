@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { images } from './protocol.js';
 
 /**
@@ -19,6 +20,8 @@ export interface LoadOptions {
   clientTimeoutMs?: number;
   /** Every answer must come within this of sending (deadline plus the scenario's margin). */
   boundMs: number;
+  /** Set `stopped` to end the schedule early (for load that runs as long as something else). */
+  stop?: { stopped: boolean };
 }
 
 export interface LoadTally {
@@ -62,8 +65,37 @@ export function mergeTallies(tallies: LoadTally[]): LoadTally {
   return merged;
 }
 
+/**
+ * The load's connections: keep-alive, as a real client's, and closed when the load ends,
+ * so that what the gateway holds open afterwards is its own doing, not a client pool's.
+ */
+export function loadAgent(): http.Agent {
+  return new http.Agent({ keepAlive: true, maxSockets: 512 });
+}
+
+interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function post(url: string, path: string, headers: Record<string, string>, body: string, agent: http.Agent, timeoutMs: number): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(path, url);
+    const request = http.request(target, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('client timeout'), { name: 'TimeoutError' })));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 /** One inference request with a fresh id; resolves once it is answered or given up, recording it in `tally`. */
-export async function inferOnce(options: Omit<LoadOptions, 'ratePerS' | 'durationMs'>, tally: LoadTally): Promise<void> {
+export async function inferOnce(options: Omit<LoadOptions, 'ratePerS' | 'durationMs'>, tally: LoadTally, agent?: http.Agent): Promise<void> {
   const id = `r${nextRequestId++}`;
   const image = images[options.image ?? 'house'];
   const count = options.items ?? 1;
@@ -72,11 +104,10 @@ export async function inferOnce(options: Omit<LoadOptions, 'ratePerS' | 'duratio
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   tally.requests++;
   const startMs = performance.now();
+  const ownAgent = agent ? undefined : loadAgent();
   try {
-    const response = await fetch(`${options.url}/v2/models/mobilenetv2/infer`, {
-      method: 'POST', headers, body, signal: AbortSignal.timeout(options.clientTimeoutMs ?? 60_000),
-    });
-    const answer = (await response.json()) as { id?: string; code?: string };
+    const response = await post(options.url, '/v2/models/mobilenetv2/infer', headers, body, agent ?? ownAgent!, options.clientTimeoutMs ?? 60_000);
+    const answer = JSON.parse(response.body) as { id?: string; code?: string };
     const latencyMs = performance.now() - startMs;
     tally.answered++;
     tally.latenciesMs.push(latencyMs);
@@ -84,17 +115,20 @@ export async function inferOnce(options: Omit<LoadOptions, 'ratePerS' | 'duratio
     const code = response.status === 200 ? 'ok' : (answer.code ?? `HTTP_${response.status}`);
     tally.byCode[code] = (tally.byCode[code] ?? 0) + 1;
     if (response.status === 200 && answer.id !== id) tally.duplicated++;
-    if (code === 'QUEUE_FULL' && !response.headers.get('retry-after')) tally.retryAfterMissing++;
+    if (code === 'QUEUE_FULL' && !response.headers['retry-after']) tally.retryAfterMissing++;
   } catch (error) {
     tally.lost++;
-    const message = (error as Error).name === 'TimeoutError' ? 'client timeout' : String((error as Error & { cause?: Error }).cause?.message ?? (error as Error).message);
+    const message = (error as Error).name === 'TimeoutError' ? 'client timeout' : String((error as Error & { code?: string }).code ?? (error as Error).message);
     tally.failures[message] = (tally.failures[message] ?? 0) + 1;
+  } finally {
+    ownAgent?.destroy();
   }
 }
 
 /** Sends `ratePerS` requests per second for `durationMs`, then waits for every answer. */
 export async function runLoad(options: LoadOptions): Promise<LoadTally> {
   const tally = emptyTally();
+  const agent = loadAgent();
   const total = Math.round((options.ratePerS * options.durationMs) / 1000);
   const startMs = performance.now();
   const inFlight: Promise<void>[] = [];
@@ -103,15 +137,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadTally> {
     const tick = () => {
       const due = Math.min(total, Math.floor(((performance.now() - startMs) / 1000) * options.ratePerS) + 1);
       while (sent < due) {
-        inFlight.push(inferOnce(options, tally));
+        inFlight.push(inferOnce(options, tally, agent));
         sent++;
       }
-      if (sent >= total) return resolve();
+      if (sent >= total || options.stop?.stopped) return resolve();
       setTimeout(tick, Math.max(1, Math.min(20, 1000 / options.ratePerS)));
     };
     tick();
   });
   await Promise.all(inFlight);
+  agent.destroy();
   return tally;
 }
 

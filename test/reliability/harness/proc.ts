@@ -12,6 +12,22 @@ export function footprint(pid: number | 'self' = 'self'): ProcessFootprint {
   return { rssMb: Math.round(rssKb / 102.4) / 10, fds: readdirSync(`/proc/${pid}/fd`).length };
 }
 
+/** Open descriptors by kind (socket, pipe, anon_inode:..., file), to say what a difference is made of. */
+export function descriptorKinds(pid: number | 'self' = 'self'): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target = 'closed';
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      // closed while listed
+    }
+    const kind = /^(socket|pipe|anon_inode:[^\]]+\]?)/.exec(target)?.[1] ?? (target.startsWith('/') ? 'file' : target);
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return kinds;
+}
+
 /** Direct children of `pid`, from every process's /proc/PID/stat (no CONFIG_PROC_CHILDREN needed). */
 export function childrenOf(pid: number): number[] {
   const children: number[] = [];

@@ -57,6 +57,7 @@ export interface StackStats {
   queueDepth: number;
   rssMb: number;
   fds: number;
+  fdKinds: Record<string, number>;
   instances: number;
   holdsRunning: number;
 }

@@ -14,7 +14,7 @@ import { isItemError } from '../../../src/core/function-event.js';
 import type { FunctionInvoker, InvokeOutcome } from '../../../src/core/invoker.js';
 import type { ItemSettlement } from '../../../src/serving/pending-item.js';
 import { testCacheDir } from '../../helpers/function.js';
-import { childrenOf, footprint } from './proc.js';
+import { childrenOf, descriptorKinds, footprint } from './proc.js';
 import { images, type StackCommand, type StackConfig, type StackStats } from './protocol.js';
 
 /**
@@ -48,7 +48,7 @@ const makeRuntime = () =>
 const stats: StackStats = {
   accepted: 0, answeredOnce: 0, pending: 0, doubled: 0, withdrawn: 0, refusedByCode: {}, answersByCode: {},
   invocations: {}, crashedItems: 0, exitErrors: 0, timedOut: 0, throttled: 0, itemsInvoked: {}, queueDepthMax: 0,
-  queueDepth: 0, rssMb: 0, fds: 0, instances: 0, holdsRunning: 0,
+  queueDepth: 0, rssMb: 0, fds: 0, fdKinds: {}, instances: 0, holdsRunning: 0,
 };
 const bump = (map: Record<string, number>, key: string, by = 1) => {
   map[key] = (map[key] ?? 0) + by;
@@ -193,7 +193,7 @@ async function run(command: StackCommand): Promise<unknown> {
     case 'stats': {
       const { rssMb, fds } = footprint();
       const instances = runtime.instances('mobilenetv2');
-      return { ...stats, rssMb, fds, queueDepth: gateway.queueDepth('mobilenetv2'), instances: instances.idle + instances.busy };
+      return { ...stats, rssMb, fds, fdKinds: descriptorKinds(), queueDepth: gateway.queueDepth('mobilenetv2'), instances: instances.idle + instances.busy };
     }
     case 'pids': {
       const { pids, busyPids } = runtime.instances('mobilenetv2');
