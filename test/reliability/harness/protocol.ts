@@ -26,6 +26,8 @@ export type StackCommand =
   | { cmd: 'hold'; slots: number; ms: number }
   | { cmd: 'memory'; memoryMb: number }
   | { cmd: 'restart-runtime' }
+  /** Starts the queue's peak over from its depth now. */
+  | { cmd: 'reset-peaks' }
   | { cmd: 'drain' };
 
 /** The gateway's own view, from inside the stack process. */

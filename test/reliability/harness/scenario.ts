@@ -31,21 +31,26 @@ export interface ScenarioOutcome {
  */
 export async function runScenario(stack: Stack, spec: ScenarioSpec): Promise<ScenarioOutcome> {
   const before = await stack.quiesce();
+  await stack.command({ cmd: 'reset-peaks' });
   const [tally, notes] = await Promise.all([
     runLoad({ url: stack.url, ...spec.load }),
     spec.during ? spec.during(stack) : Promise.resolve(undefined),
   ]);
   const after = await stack.quiesce();
   const server = ledger(before, after);
-  const result = report(spec.name, tally, server, notes, spec.load.boundMs);
+  const refused = Object.fromEntries(Object.entries(after.refusedByCode).map(([code, n]) => [code, n - (before.refusedByCode[code] ?? 0)]).filter(([, n]) => (n as number) > 0));
+  const result = report(spec.name, tally, server, {
+    ...notes, 'queue peak (items)': after.queueDepthMax, ...(Object.keys(refused).length > 0 ? { 'refused at admission': refused } : {}),
+  }, spec.load.boundMs);
   expect(stack.exited, 'the stack process is still running').toBeUndefined();
   expect(result.lost, 'lost').toBe(0);
   expect(result.duplicated, 'duplicated').toBe(0);
   expect(server.answeredOnce, 'every accepted request answered once').toBe(server.accepted);
   expect(tally.overBound, `answers later than ${spec.load.boundMs} ms`).toBe(0);
+  expect(tally.retryAfterMissing, '503 QUEUE_FULL without Retry-After').toBe(0);
   const unexpected = Object.keys(result.errorsByCode).filter((code) => !(spec.allowed ?? []).includes(code));
   expect(unexpected, 'answer codes the scenario does not explain').toEqual([]);
-  await expectServing(stack);
+  await expectServing(stack, spec.load.token);
   return { result, tally, server, before, after };
 }
 

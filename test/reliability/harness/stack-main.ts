@@ -212,6 +212,9 @@ async function run(command: StackCommand): Promise<unknown> {
       await old.close();
       return runtime.instances('mobilenetv2');
     }
+    case 'reset-peaks':
+      stats.queueDepthMax = gateway.queueDepth('mobilenetv2');
+      return stats.queueDepthMax;
     case 'drain':
       await shutdownGateway(app, gateway);
       await invoker.close();
