@@ -38,23 +38,15 @@ interface Pids {
   workers: Record<string, number[]>;
 }
 
-/** Kills one process of a busy instance (`which` picks it) and says whether it held items. */
-async function killHolding(which: (pids: Pids) => number | undefined, evidence: () => Promise<number>): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    const pids = await stack.command<Pids>({ cmd: 'pids' });
-    const pid = which(pids);
-    if (pid === undefined) {
-      await sleep(20);
-      continue;
-    }
-    const before = await evidence();
-    process.kill(pid, 'SIGKILL');
-    const deadline = performance.now() + 5000;
-    while (performance.now() < deadline) {
-      if ((await evidence()) > before) return true;
-      await sleep(50);
-    }
-    return false;
+/** Kills a process of a busy instance (from inside the stack) and says whether it held items, by `evidence` growing. */
+async function killHolding(target: 'instance' | 'worker', evidence: () => Promise<number>): Promise<boolean> {
+  const before = await evidence();
+  const pid = await stack.command<number | null>({ cmd: 'kill', target, withinMs: 5000 });
+  if (pid === null) return false;
+  const deadline = performance.now() + 5000;
+  while (performance.now() < deadline) {
+    if ((await evidence()) > before) return true;
+    await sleep(50);
   }
   return false;
 }
@@ -73,7 +65,7 @@ describe('faults under load (real stack)', () => {
       during: async () => {
         await sleep(2000);
         kills = await repeatUntil(3, 10, async () => {
-          const held = await killHolding((p) => p.busyPids[0], async () => (await stack.stats()).exitErrors);
+          const held = await killHolding('instance', async () => (await stack.stats()).exitErrors);
           await sleep(2500);
           return held;
         });
@@ -88,16 +80,12 @@ describe('faults under load (real stack)', () => {
     let kills = { hits: 0, tries: 0 };
     const { after, before } = await runScenario(stack, {
       name: 'faults/kill-workers',
-      load: { ratePerS: 20, durationMs: 14_000, boundMs: faultBoundMs },
+      load: { ratePerS: 30, durationMs: 14_000, boundMs: faultBoundMs },
       allowed: ['WORKER_CRASHED'],
       during: async () => {
         await sleep(2000);
-        kills = await repeatUntil(3, 15, async () => {
-          const held = await killHolding((p) => {
-            const busy = p.busyPids[0];
-            const workers = busy === undefined ? [] : (p.workers[busy] ?? []);
-            return workers[Math.floor(Math.random() * workers.length)];
-          }, async () => (await stack.stats()).crashedItems);
+        kills = await repeatUntil(3, 10, async () => {
+          const held = await killHolding('worker', async () => (await stack.stats()).crashedItems);
           await sleep(1500);
           return held;
         });

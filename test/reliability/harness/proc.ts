@@ -105,3 +105,29 @@ function decodeAddress(hex: string): string {
   const groups = words.join('').match(/.{4}/g)!.map((g) => parseInt(g, 16).toString(16));
   return `[${groups.join(':')}]:${portNumber}`;
 }
+
+/** The scheduler state of a process (R running, S sleeping, T stopped, Z zombie, ...), or undefined if gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether any thread of a process is running now (a worker decodes and infers on pool threads, not its main one). */
+export function anyThreadRunning(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).some((tid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        return stat[stat.lastIndexOf(')') + 2] === 'R';
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}

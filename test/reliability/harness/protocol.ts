@@ -24,6 +24,13 @@ export type StackCommand =
   | { cmd: 'stats' }
   | { cmd: 'pids' }
   | { cmd: 'hold'; slots: number; ms: number }
+  /**
+   * SIGKILLs a process of a busy instance, from inside the stack so that no round trip
+   * lets the batch end first: the instance itself, or one of its workers seen running
+   * (scheduler state R, so most likely mid-sub-batch). Answers the pid, or null if none
+   * was found within `withinMs`.
+   */
+  | { cmd: 'kill'; target: 'instance' | 'worker'; withinMs: number }
   | { cmd: 'memory'; memoryMb: number }
   | { cmd: 'restart-runtime' }
   /** Starts the queue's peak over from its depth now. */

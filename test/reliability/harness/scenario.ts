@@ -39,8 +39,10 @@ export async function runScenario(stack: Stack, spec: ScenarioSpec): Promise<Sce
   const after = await stack.quiesce();
   const server = ledger(before, after);
   const refused = Object.fromEntries(Object.entries(after.refusedByCode).map(([code, n]) => [code, n - (before.refusedByCode[code] ?? 0)]).filter(([, n]) => (n as number) > 0));
+  const invocations = Object.fromEntries(Object.entries(after.invocations).map(([kind, n]) => [kind, n - (before.invocations[kind] ?? 0)]).filter(([, n]) => (n as number) > 0));
   const result = report(spec.name, tally, server, {
     ...notes, 'queue peak (items)': after.queueDepthMax, ...(Object.keys(refused).length > 0 ? { 'refused at admission': refused } : {}),
+    invocations,
   }, spec.load.boundMs);
   expect(stack.exited, 'the stack process is still running').toBeUndefined();
   expect(result.lost, 'lost').toBe(0);

@@ -14,7 +14,7 @@ import { isItemError } from '../../../src/core/function-event.js';
 import type { FunctionInvoker, InvokeOutcome } from '../../../src/core/invoker.js';
 import type { ItemSettlement } from '../../../src/serving/pending-item.js';
 import { testCacheDir } from '../../helpers/function.js';
-import { childrenOf, descriptorKinds, footprint } from './proc.js';
+import { anyThreadRunning, childrenOf, descriptorKinds, footprint, processState } from './proc.js';
 import { images, type StackCommand, type StackConfig, type StackStats } from './protocol.js';
 
 /**
@@ -188,6 +188,30 @@ async function hold(slots: number, ms: number): Promise<number> {
   return held;
 }
 
+const workersOf = new Map<number, number[]>();
+/** See StackCommand 'kill'. */
+async function kill(target: 'instance' | 'worker', withinMs: number): Promise<number | null> {
+  const until = performance.now() + withinMs;
+  while (performance.now() < until) {
+    for (const pid of runtime.instances('mobilenetv2').busyPids) {
+      if (target === 'instance') {
+        process.kill(pid, 'SIGKILL');
+        return pid;
+      }
+      let workers = workersOf.get(pid);
+      if (!workers || workers.some((w) => processState(w) === undefined)) workersOf.set(pid, (workers = childrenOf(pid)));
+      const running = workers.find((w) => anyThreadRunning(w));
+      if (running !== undefined) {
+        process.kill(running, 'SIGKILL');
+        workersOf.delete(pid);
+        return running;
+      }
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return null;
+}
+
 async function run(command: StackCommand): Promise<unknown> {
   switch (command.cmd) {
     case 'stats': {
@@ -199,6 +223,8 @@ async function run(command: StackCommand): Promise<unknown> {
       const { pids, busyPids } = runtime.instances('mobilenetv2');
       return { pids, busyPids, workers: Object.fromEntries(pids.map((pid) => [pid, childrenOf(pid)])) };
     }
+    case 'kill':
+      return kill(command.target, command.withinMs);
     case 'hold':
       return hold(command.slots, command.ms);
     case 'memory':
