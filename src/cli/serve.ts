@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { BayesOpt } from '../core/bayes-opt.js';
 import { changePointDetectorNames, createChangePointDetector, isChangePointDetectorName, type ChangePointDetectorName } from '../core/change-point/detectors.js';
-import { ConfigSpace } from '../core/config-space.js';
+import { ConfigSpace, maxProcessesFor } from '../core/config-space.js';
 import { FerryError } from '../core/errors.js';
 import { checkMemoryMb } from '../core/pricing.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
@@ -92,6 +92,7 @@ export function registerServe(program: Command): void {
         const quota = await cpuQuotaNote();
         if (!quota.enforced) console.warn(`ferry: warning: ${quota.note}`);
       }
+      if (flags.tune) checkTunable({ memoryMb: flags.memoryMb, batchSize: flags.batchSize, processes: flags.processes });
       const clock = systemClock();
       const sink = new TuningEventSink();
       const autotune = flags.tune ? new Autotune(sink, clock) : undefined;
@@ -143,6 +144,19 @@ export function registerServe(program: Command): void {
         await closeTuningLog();
       });
     });
+}
+
+/**
+ * The tuner measures its first window at the starting configuration and must find it in
+ * its space: one outside it (2 processes at 1769 MB, batch 5) stopped tuning at the first
+ * window, silently but for a log line. Refused here instead, saying what would do.
+ */
+export function checkTunable(start: { memoryMb: number; batchSize: number; processes: number }): void {
+  const space = new ConfigSpace();
+  if (space.indexOf(start) >= 0) return;
+  throw new FerryError('INVALID_ARGUMENT', `Expected --tune to start from a configuration it can try: --memory-mb in ${space.memorySizes.join(', ')}, ` +
+    `--batch-size in ${space.batchSizes.join(', ')}, --processes at most ${maxProcessesFor(start.memoryMb)} at ${start.memoryMb} MB; ` +
+    `got ${start.memoryMb} MB, batch ${start.batchSize}, ${start.processes} process(es)`);
 }
 
 function parseBackend(text: string): 'local' | 'lambda' {

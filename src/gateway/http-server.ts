@@ -278,6 +278,8 @@ export class GatewayHttpServer {
     const message = ferry.message.length > maxErrorMessageChars ? `${ferry.message.slice(0, maxErrorMessageChars)}... (cut)` : ferry.message;
     const reply = json(status, { error: message, code: ferry.code });
     if (ferry.code === 'QUEUE_FULL' && model && this.specs.has(model)) reply.retryAfterS = this.gateway.retryAfterS(model);
+    // The platform refused for longer than the retries waited (about 0.2 s): another second is a fair guess.
+    if (ferry.code === 'THROTTLED') reply.retryAfterS = 1;
     return reply;
   }
 

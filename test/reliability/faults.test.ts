@@ -9,20 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive } from './harness/proc.js';
 import { images, type StackConfig } from './harness/protocol.js';
 import { report } from './harness/report.js';
-import { repeatUntil, runScenario, sleep } from './harness/scenario.js';
+import { baseline, faultBoundMsOf, killInstances, killWorkers, throttled } from './harness/fault-scenarios.js';
+import { runScenario, sleep } from './harness/scenario.js';
 import { Stack } from './harness/stack-client.js';
 
 const config: StackConfig = {
   backend: 'local', batchSize: 4, processes: 2, memoryMb: 1769, sloMs: 1000, concurrency: 2, maxQueue: 256, timeoutS: 15,
 };
-/** One invocation's worst case as the gateway waits for it: the function timeout plus the gateway's 2 s. */
-const invocationTimeoutMs = config.timeoutS * 1000 + 2000;
-/**
- * The margin of a fault: an item whose invocation died is retried after at most 1 s of
- * backoff, on an instance that may have to start cold; it is answered within one
- * invocation timeout of its deadline.
- */
-const faultBoundMs = config.sloMs + invocationTimeoutMs;
+const faultBoundMs = faultBoundMsOf(config);
 
 let stack: Stack;
 beforeAll(async () => {
@@ -32,85 +26,14 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-interface Pids {
-  pids: number[];
-  busyPids: number[];
-  workers: Record<string, number[]>;
-}
-
-/** Kills a process of a busy instance (from inside the stack) and says whether it held items, by `evidence` growing. */
-async function killHolding(target: 'instance' | 'worker', evidence: () => Promise<number>): Promise<boolean> {
-  const before = await evidence();
-  const pid = await stack.command<number | null>({ cmd: 'kill', target, withinMs: 5000 });
-  if (pid === null) return false;
-  const deadline = performance.now() + 5000;
-  while (performance.now() < deadline) {
-    if ((await evidence()) > before) return true;
-    await sleep(50);
-  }
-  return false;
-}
-
 describe('faults under load (real stack)', () => {
-  it('baseline: steady load, no fault', async () => {
-    await runScenario(stack, { name: 'faults/baseline', load: { ratePerS: 20, durationMs: 8000, boundMs: config.sloMs + 1000 } });
-  });
+  it('baseline: steady load, no fault', () => baseline(stack, config, 'faults'));
 
-  it('SIGKILL of function instance processes mid-batch', async () => {
-    let kills = { hits: 0, tries: 0 };
-    const { after, before } = await runScenario(stack, {
-      name: 'faults/kill-instances',
-      load: { ratePerS: 20, durationMs: 16_000, boundMs: faultBoundMs },
-      allowed: ['INVOCATION_FAILED'],
-      during: async () => {
-        await sleep(2000);
-        kills = await repeatUntil(3, 10, async () => {
-          const held = await killHolding('instance', async () => (await stack.stats()).exitErrors);
-          await sleep(2500);
-          return held;
-        });
-        return { 'kills that held items': `${kills.hits} of ${kills.tries}` };
-      },
-    });
-    expect(kills.hits).toBe(3);
-    expect(after.exitErrors - before.exitErrors).toBeGreaterThanOrEqual(3);
-  });
+  it('SIGKILL of function instance processes mid-batch', () => killInstances(stack, config, 'faults'));
 
-  it('SIGKILL of worker processes mid-batch', async () => {
-    let kills = { hits: 0, tries: 0 };
-    const { after, before } = await runScenario(stack, {
-      name: 'faults/kill-workers',
-      load: { ratePerS: 30, durationMs: 14_000, boundMs: faultBoundMs },
-      allowed: ['WORKER_CRASHED'],
-      during: async () => {
-        await sleep(2000);
-        kills = await repeatUntil(3, 10, async () => {
-          const held = await killHolding('worker', async () => (await stack.stats()).crashedItems);
-          await sleep(1500);
-          return held;
-        });
-        return { 'kills that held items': `${kills.hits} of ${kills.tries}` };
-      },
-    });
-    expect(kills.hits).toBe(3);
-    expect(after.crashedItems - before.crashedItems).toBeGreaterThanOrEqual(3);
-  });
+  it('SIGKILL of worker processes mid-batch', () => killWorkers(stack, config, 'faults'));
 
-  it('the runtime answering 429 for a period (another tenant holds the concurrency)', async () => {
-    const { after, before } = await runScenario(stack, {
-      name: 'faults/throttled',
-      load: { ratePerS: 20, durationMs: 12_000, boundMs: faultBoundMs },
-      allowed: ['THROTTLED'],
-      during: async () => {
-        await sleep(2000);
-        const half = await stack.command<number>({ cmd: 'hold', slots: 1, ms: 3000 });
-        await sleep(1000);
-        const all = await stack.command<number>({ cmd: 'hold', slots: config.concurrency, ms: 2000 });
-        return { 'slots held': `1 for 3 s (${half} held), then ${config.concurrency} for 2 s (${all} held)` };
-      },
-    });
-    expect(after.throttled - before.throttled).toBeGreaterThan(0);
-  });
+  it('the runtime answering 429 for a period (another tenant holds the concurrency)', () => throttled(stack, config, 'faults'));
 
   it('slow cold starts (memory changed to 885 MB: new instances at half a vCPU)', async () => {
     const { after } = await runScenario(stack, {
@@ -136,11 +59,7 @@ describe('faults under load (real stack)', () => {
       allowed: ['INVOCATION_FAILED'],
       during: async () => {
         await sleep(2000);
-        for (let i = 0; i < 100 && stopped === undefined; i++) {
-          stopped = (await stack.command<Pids>({ cmd: 'pids' })).busyPids[0];
-          if (stopped === undefined) await sleep(20);
-        }
-        if (stopped !== undefined) process.kill(stopped, 'SIGSTOP');
+        stopped = (await stack.command<number | null>({ cmd: 'kill', target: 'instance', withinMs: 5000, signal: 'SIGSTOP' })) ?? undefined;
         return { 'stopped instance': stopped ?? 'none found busy' };
       },
     });

@@ -22,15 +22,14 @@ export interface StackConfig {
 
 export type StackCommand =
   | { cmd: 'stats' }
-  | { cmd: 'pids' }
   | { cmd: 'hold'; slots: number; ms: number }
   /**
-   * SIGKILLs a process of a busy instance, from inside the stack so that no round trip
+   * Signals (SIGKILL unless told) a process of a busy instance, from inside the stack so that no round trip
    * lets the batch end first: the instance itself, or one of its workers seen running
    * (scheduler state R, so most likely mid-sub-batch). Answers the pid, or null if none
    * was found within `withinMs`.
    */
-  | { cmd: 'kill'; target: 'instance' | 'worker'; withinMs: number }
+  | { cmd: 'kill'; target: 'instance' | 'worker'; withinMs: number; signal?: 'SIGKILL' | 'SIGSTOP' }
   | { cmd: 'memory'; memoryMb: number }
   | { cmd: 'restart-runtime' }
   /** Starts the queue's peak over from its depth now. */

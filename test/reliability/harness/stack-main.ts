@@ -190,19 +190,19 @@ async function hold(slots: number, ms: number): Promise<number> {
 
 const workersOf = new Map<number, number[]>();
 /** See StackCommand 'kill'. */
-async function kill(target: 'instance' | 'worker', withinMs: number): Promise<number | null> {
+async function kill(target: 'instance' | 'worker', withinMs: number, signal: NodeJS.Signals): Promise<number | null> {
   const until = performance.now() + withinMs;
   while (performance.now() < until) {
     for (const pid of runtime.instances('mobilenetv2').busyPids) {
       if (target === 'instance') {
-        process.kill(pid, 'SIGKILL');
+        process.kill(pid, signal);
         return pid;
       }
       let workers = workersOf.get(pid);
       if (!workers || workers.some((w) => processState(w) === undefined)) workersOf.set(pid, (workers = childrenOf(pid)));
       const running = workers.find((w) => anyThreadRunning(w));
       if (running !== undefined) {
-        process.kill(running, 'SIGKILL');
+        process.kill(running, signal);
         workersOf.delete(pid);
         return running;
       }
@@ -219,12 +219,8 @@ async function run(command: StackCommand): Promise<unknown> {
       const instances = runtime.instances('mobilenetv2');
       return { ...stats, rssMb, fds, fdKinds: descriptorKinds(), queueDepth: gateway.queueDepth('mobilenetv2'), instances: instances.idle + instances.busy };
     }
-    case 'pids': {
-      const { pids, busyPids } = runtime.instances('mobilenetv2');
-      return { pids, busyPids, workers: Object.fromEntries(pids.map((pid) => [pid, childrenOf(pid)])) };
-    }
     case 'kill':
-      return kill(command.target, command.withinMs);
+      return kill(command.target, command.withinMs, command.signal ?? 'SIGKILL');
     case 'hold':
       return hold(command.slots, command.ms);
     case 'memory':
