@@ -67,8 +67,8 @@ describe('faults under load (real stack)', () => {
     expect(alive(stopped!)).toBe(false);
   });
 
-  it('the embedded runtime restarted under the gateway', async () => {
-    await runScenario(stack, {
+  it('the embedded runtime restarted under the gateway (while an invocation runs on it)', async () => {
+    const { after, before } = await runScenario(stack, {
       name: 'faults/runtime-restart',
       load: { ratePerS: 15, durationMs: 16_000, boundMs: faultBoundMs },
       allowed: ['INVOCATION_FAILED', 'QUEUE_FULL'],
@@ -78,6 +78,8 @@ describe('faults under load (real stack)', () => {
         return {};
       },
     });
+    // The invocation that ran on the old runtime died with it, and its items were retried on the new one.
+    expect(after.exitErrors - before.exitErrors).toBeGreaterThanOrEqual(1);
   });
 
   it('clients that disconnect while their item waits in a batch', async () => {

@@ -227,7 +227,10 @@ async function run(command: StackCommand): Promise<unknown> {
       return runtime.updateConfiguration('mobilenetv2', { MemorySize: command.memoryMb }).MemorySize;
     case 'restart-runtime': {
       // As a crash and a restart of the platform would be: the old one goes, with every
-      // instance and invocation on it; a new, cold one takes its place at once.
+      // instance and invocation on it (it goes while one runs, so that one is lost with
+      // it); a new, cold one takes its place at once.
+      const until = performance.now() + 5000;
+      while (runtime.instances('mobilenetv2').busy === 0 && performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
       const old = runtime;
       runtime = makeRuntime();
       invoker.target = new LocalInvoker(runtime);
