@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive } from './harness/proc.js';
 import { images, type StackConfig } from './harness/protocol.js';
 import { report } from './harness/report.js';
-import { baseline, faultBoundMsOf, killInstances, killWorkers, throttled } from './harness/fault-scenarios.js';
+import { baseline, baselineBoundMsOf, faultBoundMsOf, killInstances, killWorkers, throttled } from './harness/fault-scenarios.js';
 import { runScenario, sleep } from './harness/scenario.js';
 import { Stack } from './harness/stack-client.js';
 
@@ -56,7 +56,7 @@ describe('faults under load (real stack)', () => {
     const { after, before } = await runScenario(stack, {
       name: 'faults/invocation-timeout',
       load: { ratePerS: 15, durationMs: 16_000, boundMs: faultBoundMs },
-      allowed: ['INVOCATION_FAILED'],
+      allowed: ['INVOCATION_FAILED', 'QUEUE_FULL'],
       during: async () => {
         await sleep(2000);
         stopped = (await stack.command<number | null>({ cmd: 'kill', target: 'instance', withinMs: 5000, signal: 'SIGSTOP' })) ?? undefined;
@@ -100,7 +100,7 @@ describe('faults under load (real stack)', () => {
     const outcome = await runScenario(stack, {
       name: 'faults/client-disconnects',
       // A light load: batches wait for their deadline, so a leaving client's item is still queued.
-      load: { ratePerS: 3, durationMs: 10_000, boundMs: config.sloMs + 1000 },
+      load: { ratePerS: 3, durationMs: 10_000, boundMs: baselineBoundMsOf(config) },
       during: async () => {
         for (let i = 0; i < leaving; i++) {
           await leave();

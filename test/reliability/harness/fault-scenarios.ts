@@ -11,12 +11,25 @@ import type { Stack } from './stack-client.js';
 /** One invocation's worst case as the gateway waits for it: the function timeout plus the gateway's 2 s. */
 export const invocationTimeoutMsOf = (config: StackConfig) => config.timeoutS * 1000 + 2000;
 
+/** Tries per item (the dispatcher's default), the first included. */
+export const maxAttempts = 3;
+
 /**
- * The margin of a fault: an item whose invocation died is retried after at most 1 s of
- * backoff, on an instance that may have to start cold; it is answered within one
- * invocation timeout of its deadline.
+ * The margin of a fault: an item whose invocation died is retried, after at most 150 ms
+ * of backoff in all, on an instance that may have to start cold. Each of its 3 tries
+ * may take up to one invocation timeout, so it is answered within 3 invocation timeouts
+ * (plus a second) of its deadline: the bound ferry can state, far above what is typical.
  */
-export const faultBoundMsOf = (config: StackConfig) => config.sloMs + invocationTimeoutMsOf(config);
+export const faultBoundMsOf = (config: StackConfig) => config.sloMs + maxAttempts * invocationTimeoutMsOf(config) + 1000;
+
+/**
+ * No fault: within the SLO plus 2 s. The 2 s are not the gateway's: they are what a
+ * 2-core machine shared with other work adds now and then (the figures say how much).
+ */
+export const baselineBoundMsOf = (config: StackConfig) => config.sloMs + 2000;
+
+/** A full queue is refused (503 QUEUE_FULL, Retry-After) while a fault halves capacity: an explicit answer too. */
+const overflow = 'QUEUE_FULL';
 
 /** Kills a process of a busy instance (from inside the stack) and says whether it held items, by `evidence` growing. */
 async function killHolding(stack: Stack, target: 'instance' | 'worker', evidence: () => Promise<number>): Promise<boolean> {
@@ -32,7 +45,7 @@ async function killHolding(stack: Stack, target: 'instance' | 'worker', evidence
 }
 
 export async function baseline(stack: Stack, config: StackConfig, prefix: string): Promise<void> {
-  await runScenario(stack, { name: `${prefix}/baseline`, load: { ratePerS: 20, durationMs: 8000, boundMs: config.sloMs + 1000 } });
+  await runScenario(stack, { name: `${prefix}/baseline`, load: { ratePerS: 20, durationMs: 8000, boundMs: baselineBoundMsOf(config) } });
 }
 
 /** SIGKILL of three instance processes that were running a batch. */
@@ -41,7 +54,7 @@ export async function killInstances(stack: Stack, config: StackConfig, prefix: s
   const { after, before } = await runScenario(stack, {
     name: `${prefix}/kill-instances`,
     load: { ratePerS: 20, durationMs: 16_000, boundMs: faultBoundMsOf(config) },
-    allowed: ['INVOCATION_FAILED'],
+    allowed: ['INVOCATION_FAILED', overflow],
     during: async () => {
       await sleep(2000);
       kills = await repeatUntil(3, 10, async () => {
@@ -62,7 +75,7 @@ export async function killWorkers(stack: Stack, config: StackConfig, prefix: str
   const { after, before } = await runScenario(stack, {
     name: `${prefix}/kill-workers`,
     load: { ratePerS: 30, durationMs: 14_000, boundMs: faultBoundMsOf(config) },
-    allowed: ['WORKER_CRASHED'],
+    allowed: ['WORKER_CRASHED', overflow],
     during: async () => {
       await sleep(2000);
       kills = await repeatUntil(3, 10, async () => {
@@ -82,7 +95,7 @@ export async function throttled(stack: Stack, config: StackConfig, prefix: strin
   const { after, before } = await runScenario(stack, {
     name: `${prefix}/throttled`,
     load: { ratePerS: 20, durationMs: 12_000, boundMs: faultBoundMsOf(config) },
-    allowed: ['THROTTLED'],
+    allowed: ['THROTTLED', overflow],
     during: async () => {
       await sleep(2000);
       const half = await stack.command<number>({ cmd: 'hold', slots: 1, ms: 3000 });

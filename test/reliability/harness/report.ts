@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { percentileMs, type LoadTally } from './load.js';
 import type { StackStats } from './protocol.js';
@@ -65,7 +66,9 @@ export function report(scenario: string, tally: LoadTally | undefined, server?: 
   if (result.server) parts.push(`gateway: accepted ${result.server.accepted}, answered once ${result.server.answeredOnce}, unanswered ${result.server.pending}, answered twice ${result.server.doubled}, withdrawn ${result.server.withdrawn}`);
   if (result.latencyMs) parts.push(`latency p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms (bound ${result.latencyMs.boundMs} ms, ${result.latencyMs.overBound} over)`);
   if (tally && Object.keys(tally.failures).length > 0) parts.push(`transport failures: ${JSON.stringify(tally.failures)}`);
-  if (notes) parts.push(Object.entries(notes).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('; '));
+  // The machine's 1-minute load average: on a shared 2-core machine, it explains most of the latency.
+  result.notes = { ...result.notes, 'load average': Math.round(os.loadavg()[0]! * 10) / 10 };
+  parts.push(Object.entries(result.notes).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('; '));
   console.log(`\n[reliability] ${scenario}: ${parts.join(' | ')}`);
   mkdirSync(outDir, { recursive: true });
   const all = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, ScenarioResult>) : {};
