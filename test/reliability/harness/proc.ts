@@ -131,3 +131,15 @@ export function anyThreadRunning(pid: number): boolean {
     return false;
   }
 }
+
+/** Seconds since a process started (from /proc/PID/stat's start time, in clock ticks of 1/100 s). */
+export function processAgeS(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const uptimeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    return uptimeS - startTicks / 100;
+  } catch {
+    return 0;
+  }
+}

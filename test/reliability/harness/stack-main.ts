@@ -14,7 +14,7 @@ import { isItemError } from '../../../src/core/function-event.js';
 import type { FunctionInvoker, InvokeOutcome } from '../../../src/core/invoker.js';
 import type { ItemSettlement } from '../../../src/serving/pending-item.js';
 import { testCacheDir } from '../../helpers/function.js';
-import { anyThreadRunning, childrenOf, descriptorKinds, footprint, processState } from './proc.js';
+import { anyThreadRunning, childrenOf, descriptorKinds, footprint, processAgeS, processState } from './proc.js';
 import { images, type StackCommand, type StackConfig, type StackStats } from './protocol.js';
 
 /**
@@ -200,7 +200,9 @@ async function kill(target: 'instance' | 'worker', withinMs: number, signal: Nod
       }
       let workers = workersOf.get(pid);
       if (!workers || workers.some((w) => processState(w) === undefined)) workersOf.set(pid, (workers = childrenOf(pid)));
-      const running = workers.find((w) => anyThreadRunning(w));
+      // A young worker is a replacement still loading its model: a kill then tests the
+      // function's start-up, not a batch (the function waits for a new one, see WorkerPool).
+      const running = workers.find((w) => processAgeS(w) > 3 && anyThreadRunning(w));
       if (running !== undefined) {
         process.kill(running, signal);
         workersOf.delete(pid);
