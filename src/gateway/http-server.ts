@@ -13,6 +13,7 @@ import { admissionLimits, checkClassifyBody, checkItemSize, classifyTop, type Ad
 import { ClientGone, mediaType, mustCloseUnread, parseJsonBody, readBody } from './http-body.js';
 import { answerClientError, writeErrorAndClose } from './http-client-error.js';
 import { httpStatusFor } from './http-status.js';
+import { decodeSegment, originForm } from './http-target.js';
 import { imageItem, parseInferRequest, type AdmittedItem } from './oip.js';
 import { inferAnswer, modelMetadata, serializeClassifyAnswer, serializeInferAnswer, unwrap } from './oip-answers.js';
 import type { ItemSettlement } from '../serving/pending-item.js';
@@ -296,29 +297,6 @@ export class GatewayHttpServer {
     if (this.closing || mustCloseUnread(request, this.maxDrainBytes)) headers.connection = 'close';
     response.writeHead(reply.status, headers).end(reply.body);
     this.log?.info({ reqId: this.nextRequestId++, method: request.method, url: request.url, statusCode: reply.status, responseTimeMs: performance.now() - startMs }, 'request completed');
-  }
-}
-
-/**
- * The request target in origin form (`/path?query`). A server must accept the absolute
- * form too (`http://host/path`, RFC 9112 section 3.2.2), which proxies send; any other
- * target (`*`, garbage) is left as it is and matches no route.
- */
-function originForm(url: string): string {
-  if (url.charCodeAt(0) === 47) return url;
-  const authority = /^https?:\/\/[^/?#]*/i.exec(url);
-  if (!authority) return url;
-  const rest = url.slice(authority[0].length);
-  return rest.startsWith('/') ? rest : `/${rest}`;
-}
-
-/** A URL path segment decoded, or undefined when it is not valid percent-encoding. */
-function decodeSegment(segment: string): string | undefined {
-  if (!segment.includes('%')) return segment;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
   }
 }
 
