@@ -44,13 +44,15 @@ export function registerRuntime(program: Command): void {
         ...(flags.billingLog ? { billingLogFile: flags.billingLog } : {}),
         ...(flags.verbose ? { onLog: (line: string) => console.error(line) } : {}),
       });
-      const server = createLambdaApi(runtime);
+      // From the environment, not a flag: a flag's value is visible to every user in `ps`.
+      const secret = process.env.FERRY_RUNTIME_SECRET || undefined;
+      const server = createLambdaApi(runtime, secret ? { secret } : {});
       const address = await listen(server, flags.port, flags.host);
       const endpoint = `http://${address.address}:${address.port}`;
-      console.log(`ferry runtime: Lambda API on ${endpoint}`);
+      console.log(`ferry runtime: Lambda API on ${endpoint}${secret ? ' (requests must be signed with FERRY_RUNTIME_SECRET, access key id ferry)' : ''}`);
       for (const spec of functions) console.log(`  function ${spec.name}: model ${spec.model}, ${spec.memoryMb} MB`);
       const first = functions[0]!;
-      console.log(`try: curl -s -X POST ${endpoint}/2015-03-31/functions/${first.name}/invocations -d '{"model":"${first.model}","inputs":[]}'`);
+      if (!secret) console.log(`try: curl -s -X POST ${endpoint}/2015-03-31/functions/${first.name}/invocations -d '{"model":"${first.model}","inputs":[]}'`);
       onShutdown(async () => {
         server.close();
         await runtime.close();

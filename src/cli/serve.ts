@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { BayesOpt } from '../core/bayes-opt.js';
 import { changePointDetectorNames, createChangePointDetector, isChangePointDetectorName, type ChangePointDetectorName } from '../core/change-point/detectors.js';
-import { ConfigSpace } from '../core/config-space.js';
+import { ConfigSpace, maxProcessesFor } from '../core/config-space.js';
 import { FerryError } from '../core/errors.js';
 import { LatencyModel } from '../core/latency-model.js';
 import { checkMemoryMb, lambdaLimits } from '../core/pricing.js';
@@ -62,7 +62,7 @@ export function registerServe(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime threads per process', integerOption('--threads', 1, 6), defaultModelConfig.threadsPerProcess)
     .option('--memory-mb <mb>', 'function memory (vCPU share = memory / 1769)', integerOption('--memory-mb', 128, 10_240), defaultModelConfig.memoryMb)
     .option('--slo-ms <ms>', 'latency objective per request', integerOption('--slo-ms', 1, 600_000), defaultModelConfig.sloMs)
-    .option('--max-queue <n>', 'queued requests per model before 503', integerOption('--max-queue', 1, 1_000_000), 1024)
+    .option('--max-queue <n>', 'request items queued per model before 503 (a request of more items is refused with 400)', integerOption('--max-queue', 1, 1_000_000), 1024)
     .option('--concurrency <n>', "invocations in flight at once (default: 4 on the embedded runtime, Lambda's 1000 per region with --backend lambda)", integerOption('--concurrency', 1, 100_000))
     .option('--warm-instances <n>', 'instances warmed up before serving and after a change of configuration, at most (default: --concurrency on the embedded runtime, 4 on Lambda)', integerOption('--warm-instances', 0, 100_000))
     .option('--token <token>', 'require Authorization: Bearer <token> (or set FERRY_TOKEN)')
@@ -107,6 +107,7 @@ export function registerServe(program: Command): void {
           if (tookMs > 1000) console.log(`ferry: prepared ${model} (${file}) in ${(tookMs / 1000).toFixed(1)} s; later starts reuse it`);
         }
       }
+      if (flags.tune) checkTunable({ memoryMb: flags.memoryMb, batchSize: flags.batchSize, processes: flags.processes });
       const concurrency = flags.concurrency ?? (flags.backend === 'lambda' ? lambdaLimits.defaultConcurrency : 4);
       const clock = systemClock();
       const sink = new TuningEventSink();
@@ -115,7 +116,10 @@ export function registerServe(program: Command): void {
       const serving = await startServing({
         models: configs,
         backend: flags.backend === 'lambda'
-          ? { kind: 'lambda', ...(flags.region ? { region: flags.region } : {}), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) }
+          ? {
+            kind: 'lambda', ...(flags.region ? { region: flags.region } : {}), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+            ...(flags.endpoint && process.env.FERRY_RUNTIME_SECRET ? { runtimeSecret: process.env.FERRY_RUNTIME_SECRET } : {}),
+          }
           : { kind: 'local', cacheDir, keepAliveMs: flags.keepAliveMs },
         concurrency, warmInstances: flags.warmInstances ?? Math.min(concurrency, 4), maxQueue: flags.maxQueue, host: flags.host, port: flags.port, clock,
         ...(token ? { token } : {}),
@@ -159,6 +163,19 @@ export function registerServe(program: Command): void {
         await closeTuningLog();
       });
     });
+}
+
+/**
+ * The tuner measures its first window at the starting configuration and must find it in
+ * its space: one outside it (2 processes at 1769 MB, batch 5) stopped tuning at the first
+ * window, silently but for a log line. Refused here instead, saying what would do.
+ */
+export function checkTunable(start: { memoryMb: number; batchSize: number; processes: number }): void {
+  const space = new ConfigSpace();
+  if (space.indexOf(start) >= 0) return;
+  throw new FerryError('INVALID_ARGUMENT', `Expected --tune to start from a configuration it can try: --memory-mb in ${space.memorySizes.join(', ')}, ` +
+    `--batch-size in ${space.batchSizes.join(', ')}, --processes at most ${maxProcessesFor(start.memoryMb)} at ${start.memoryMb} MB; ` +
+    `got ${start.memoryMb} MB, batch ${start.batchSize}, ${start.processes} process(es)`);
 }
 
 function parseBackend(text: string): 'local' | 'lambda' {

@@ -10,6 +10,7 @@ export const errorCodes = {
   IMAGE_DECODE_FAILED: 'an image input could not be decoded as JPEG, PNG or WebP',
   TENSOR_SHAPE_MISMATCH: "a tensor input's shape or byte length does not match the model's input",
   TENSOR_NOT_FINITE: 'a tensor input contains NaN or an infinite value',
+  UNSUPPORTED_IMAGE_FORMAT: 'an image is of another known format than JPEG, PNG or WebP (GIF, TIFF, SVG, ...), refused undecoded',
   // Failures inside the function.
   WORKER_CRASHED: 'the worker process running this item exited before answering',
   WORKER_START_FAILED: 'a worker process could not start or load the model',
@@ -31,6 +32,12 @@ export const errorCodes = {
   INVOCATION_FAILED: 'the function invocation failed after every retry',
   INVOCATION_TIMEOUT: 'the function did not answer within the invocation timeout',
   INTERNAL_ERROR: 'a bug in the gateway: the message says where',
+  ITEM_TOO_LARGE: 'one request item is larger than one invocation can carry (Lambda: 6 MB)',
+  MALFORMED_HTTP: "Node's HTTP parser refused the request (request line, header or framing)",
+  HEADERS_TOO_LARGE: 'the request line and headers are over the size limit',
+  REQUEST_TIMEOUT: 'the client did not send its whole request in time',
+  EXPECTATION_FAILED: 'the request has an Expect header other than 100-continue',
+  CLIENT_GONE: 'the client closed its connection before its answer; items not yet sent to a function were withdrawn',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
@@ -64,4 +71,16 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return value.length > 40 ? `string of length ${value.length}` : `"${value}" (string)`;
   if (typeof value === 'object') return 'object';
   return `${String(value)} (${typeof value})`;
+}
+
+/** Longest text an error message quotes from its input (a URL, a header, a name). */
+export const maxQuotedChars = 64;
+
+/**
+ * Text from a client, quoted for a message: at most `maxChars` characters, with its full
+ * length said when cut, so that no error echoes an attacker's megabyte back (or into a log).
+ */
+export function quoteText(text: string, maxChars = maxQuotedChars): string {
+  const shown = JSON.stringify(text.length > maxChars ? text.slice(0, maxChars) : text);
+  return text.length > maxChars ? `${shown.slice(0, -1)}..." (${text.length} characters)` : shown;
 }

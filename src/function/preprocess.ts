@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { FerryError } from '../core/errors.js';
+import { imageFormatError, isAllowedImageFormat, sniffImageFormat } from '../core/image-format.js';
 import type { ImagePreprocess } from './models/registry.js';
 
 // A decompression bomb must not take a function instance down: 40 megapixels is far above
@@ -8,6 +9,9 @@ const maxInputPixels = 40_000_000;
 
 /** Decodes an encoded image and writes one model input item into `out` (length = item size). */
 export async function imageToItem(bytes: Uint8Array, spec: ImagePreprocess, out: Float32Array): Promise<void> {
+  // Before sharp sees a byte: it would decode GIF, TIFF, SVG and HEIF too (see image-format.ts).
+  const format = sniffImageFormat(bytes);
+  if (!isAllowedImageFormat(format)) throw imageFormatError(format, 'the image');
   try {
     if (spec.kind === 'rgb-unit-hwc') {
       const rgb = await decodeRgb(bytes).resize(spec.width, spec.height, { fit: 'fill' }).raw().toBuffer();

@@ -82,8 +82,18 @@ export class WorkerPool {
     }
     const surplus = this.slots.splice(processes);
     await Promise.all(surplus.map((slot) => this.retire(slot)));
-    const errors = (await Promise.all(this.slots.map((slot) => slot.ready))).filter((e) => e !== undefined);
-    if (errors.length > 0) throw Object.assign(new Error(errors[0]!.message), { code: errors[0]!.code });
+    // A worker that dies while it loads (killed, as opposed to refused by the model) has
+    // been replaced already (replaceCrashed): wait once for the replacement rather than
+    // fail the whole batch with WORKER_START_FAILED, which the gateway does not retry.
+    for (let round = 0; ; round++) {
+      const slots = [...this.slots];
+      const errors = await Promise.all(slots.map((slot) => slot.ready));
+      const failed = errors.findIndex((error) => error !== undefined);
+      if (failed < 0) break;
+      const replaced = slots.some((slot, i) => errors[i] !== undefined && this.slots[i] !== slot);
+      if (!replaced || round >= 1) throw Object.assign(new Error(errors[failed]!.message), { code: errors[failed]!.code });
+      started = true;
+    }
     return started ? performance.now() - startMs : 0;
   }
 

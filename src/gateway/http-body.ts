@@ -7,9 +7,9 @@ export class ClientGone extends Error {}
 
 /**
  * Reads a request body of at most `limitBytes`. A declared Content-Length over the limit
- * is refused before a byte is read; a body that grows past it while streaming (chunked, or
- * a Content-Length that lied) is refused as soon as it does, without buffering the rest.
- * Either way the answer must close the connection (the rest of the body is never read).
+ * is refused before a byte is read (see mustCloseUnread for what then becomes of it); a
+ * chunked body that grows past it is refused as soon as it does, without buffering the
+ * rest, and its connection must close.
  */
 export function readBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const tooLarge = () => new FerryError('BODY_TOO_LARGE', `Expected a body of at most ${limitBytes} bytes, got more`);
@@ -44,6 +44,21 @@ export function readBody(request: IncomingMessage, limitBytes: number): Promise<
       reject(new ClientGone('The client closed the request before sending its whole body'));
     });
   });
+}
+
+/**
+ * Whether the connection must close after answering `request` before its body was read.
+ * node:http discards an unread body after the answer, framed by its Content-Length (so no
+ * byte of it is ever parsed as a request), and the connection stays usable. That is worth
+ * it up to `maxDrainBytes` declared: the client then reads its answer, where closing while
+ * it still sends makes the kernel reset the connection, which can destroy the answer in
+ * flight. A larger declared body, or one of unknown length (chunked), is not waited for.
+ */
+export function mustCloseUnread(request: IncomingMessage, maxDrainBytes: number): boolean {
+  if (request.complete) return false;
+  if (request.headers['transfer-encoding'] !== undefined) return true;
+  const declared = Number(request.headers['content-length'] ?? 0);
+  return !(declared <= maxDrainBytes);
 }
 
 /** The media type of a Content-Type header, lower-cased, without parameters ('' if none). */

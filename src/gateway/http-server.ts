@@ -2,15 +2,19 @@ import { timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { FerryError, type ErrorCode } from '../core/errors.js';
+import { FerryError, quoteText, type ErrorCode } from '../core/errors.js';
 import { isItemError } from '../core/function-event.js';
 import { modelInfo, type ModelInfo } from '../models/catalog.js';
 import type { Gateway } from '../serving/gateway.js';
 import type { GatewayMetrics } from './metrics.js';
-import { ClientGone, mediaType, parseJsonBody, readBody } from './http-body.js';
+import { admissionLimits, checkClassifyBody, checkItemSize, classifyTop, type AdmissionLimits } from './admission.js';
 import { dashboardPage } from './dashboard.js';
+import { ClientGone, mediaType, mustCloseUnread, parseJsonBody, readBody } from './http-body.js';
+import { answerClientError, writeErrorAndClose } from './http-client-error.js';
 import { httpStatusFor } from './http-status.js';
+import { decodeSegment, originForm } from './http-target.js';
 import { imageItem, parseInferRequest, type AdmittedItem } from './oip.js';
 import { inferAnswer, modelMetadata, serializeClassifyAnswer, serializeInferAnswer, unwrap } from './oip-answers.js';
 import type { ItemSettlement } from '../serving/pending-item.js';
@@ -26,11 +30,19 @@ export interface HttpOptions {
   logger?: boolean;
   /** What GET /v2/ferry/status answers; with it the /dashboard page is served too. @default neither route */
   status?: () => unknown;
+  /**
+   * A body refused unread (too large, unauthorized, wrong route) is read and discarded
+   * after the answer, keeping the connection, if its declared length is at most this;
+   * a larger one, or a chunked one, closes the connection. @default 32 MiB (twice the JSON limit)
+   */
+  maxDrainBytes?: number;
 }
 
 const imageTypes = ['image/jpeg', 'image/png', 'image/webp'];
 const modelsPrefix = '/v2/models/';
 const jsonType = 'application/json; charset=utf-8';
+/** An error message longer than this is cut: a safety net under the bounded quotes of each message. */
+const maxErrorMessageChars = 1024;
 
 /** What a route answers: a status and a body, already serialized. */
 interface Reply {
@@ -57,11 +69,13 @@ const json = (status: number, value: unknown): Reply => ({ status, body: JSON.st
 export class GatewayHttpServer {
   readonly server: http.Server;
   private readonly specs: Map<string, ModelInfo>;
-  private readonly expectedAuth: Buffer | undefined;
+  private readonly expectedToken: Buffer | undefined;
   private readonly jsonLimitBytes: number;
   private readonly imageLimitBytes: number;
   private readonly log: Logger | undefined;
   private readonly status: (() => unknown) | undefined;
+  private readonly limits: AdmissionLimits;
+  private readonly maxDrainBytes: number;
   private nextRequestId = 1;
   private closing = false;
 
@@ -72,12 +86,28 @@ export class GatewayHttpServer {
   ) {
     // The served models never change after the gateway is built.
     this.specs = new Map(gateway.models().map((name) => [name, modelInfo(name)]));
-    this.expectedAuth = options.token ? Buffer.from(`Bearer ${options.token}`) : undefined;
+    this.expectedToken = options.token ? Buffer.from(options.token) : undefined;
     this.jsonLimitBytes = options.jsonBodyLimitBytes ?? 16 * 1024 * 1024;
     this.imageLimitBytes = options.imageBodyLimitBytes ?? 4 * 1024 * 1024;
     this.log = options.logger ? pino() : undefined;
     this.status = options.status;
-    this.server = http.createServer(this.handle);
+    this.limits = admissionLimits(gateway.maxQueueItems);
+    this.maxDrainBytes = options.maxDrainBytes ?? 32 * 1024 * 1024;
+    // The Host check is ours (below), so that its refusal has a body like every other.
+    this.server = http.createServer({ requireHostHeader: false }, this.handle);
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      const code = answerClientError(error, socket);
+      if (code) this.metrics.recordError('unknown', code);
+    });
+    // Node answers these itself with empty bodies (417), or drops the connection (CONNECT).
+    this.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+      const error = new FerryError('EXPECTATION_FAILED', `Expected no Expect header or "100-continue", got ${quoteText(request.headers.expect ?? '')}`);
+      this.send(request, response, this.errorReply(request, error), 0);
+    });
+    this.server.on('connect', (request: IncomingMessage, socket: Duplex) => {
+      this.metrics.recordError('unknown', 'NOT_FOUND');
+      writeErrorAndClose(socket, 'NOT_FOUND', `No route CONNECT ${quoteText(request.url ?? '')}: ferry is not a proxy`);
+    });
     // As fastify: longer than the common 60 s of load balancers in front, so they close first.
     this.server.keepAliveTimeout = 72_000;
   }
@@ -115,7 +145,7 @@ export class GatewayHttpServer {
     };
     let reply: Reply | Promise<Reply>;
     try {
-      reply = this.route(request);
+      reply = this.route(request, response);
     } catch (error) {
       return fail(error);
     }
@@ -124,22 +154,25 @@ export class GatewayHttpServer {
   };
 
   /** Routes without a body answer at once; the others return their promise (no extra async hop). */
-  private route(request: IncomingMessage): Reply | Promise<Reply> {
-    const url = request.url ?? '/';
+  private route(request: IncomingMessage, response: ServerResponse): Reply | Promise<Reply> {
+    const url = originForm(request.url ?? '/');
     const queryAt = url.indexOf('?');
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
     const method = request.method === 'HEAD' ? 'GET' : request.method;
+    if (request.headers.host === undefined && request.httpVersionMinor >= 1 && request.httpVersionMajor === 1) {
+      throw new FerryError('MALFORMED_HTTP', 'Expected a Host header (HTTP/1.1 requires one), got none');
+    }
     // The dashboard page carries no data (a browser cannot send a header when it navigates):
     // it asks for the token and sends it with every /v2/ferry/status request.
-    if (this.expectedAuth && !path.startsWith('/v2/health') && path !== '/dashboard') this.checkToken(request);
+    if (this.expectedToken && !path.startsWith('/v2/health/') && path !== '/dashboard') this.checkToken(request);
     if (path.startsWith(modelsPrefix)) {
       // /v2/models/{model} or /v2/models/{model}/{action}, nothing deeper.
       const slash = path.indexOf('/', modelsPrefix.length);
       const action = slash < 0 ? undefined : path.slice(slash + 1);
       const model = decodeSegment(slash < 0 ? path.slice(modelsPrefix.length) : path.slice(modelsPrefix.length, slash));
       if (model && !action?.includes('/')) {
-        if (method === 'POST' && action === 'infer') return this.infer(request, model);
-        if (method === 'POST' && action === 'classify') return this.classify(request, model, queryAt < 0 ? '' : url.slice(queryAt + 1));
+        if (method === 'POST' && action === 'infer') return this.infer(request, response, model);
+        if (method === 'POST' && action === 'classify') return this.classify(request, response, model, queryAt < 0 ? '' : url.slice(queryAt + 1));
         if (method === 'GET' && action === undefined) return json(200, modelMetadata(this.servedModel(model), this.gateway.config(model)));
         if (method === 'GET' && action === 'ready') {
           this.servedModel(model);
@@ -166,63 +199,81 @@ export class GatewayHttpServer {
           break;
       }
     }
-    throw new FerryError('NOT_FOUND', `No route ${request.method ?? ''} ${url}`);
+    throw new FerryError('NOT_FOUND', `No route ${request.method ?? ''} ${quoteText(url)}`);
   }
 
-  private async infer(request: IncomingMessage, model: string): Promise<Reply> {
+  private async infer(request: IncomingMessage, response: ServerResponse, model: string): Promise<Reply> {
     const spec = this.servedModel(model);
     const type = mediaType(request.headers['content-type']);
     // A missing Content-Type is read as JSON: what every OIP client sends anyway.
     if (type !== '' && type !== 'application/json') {
-      throw new FerryError('UNSUPPORTED_MEDIA_TYPE', `Expected Content-Type application/json, got ${type}`);
+      throw new FerryError('UNSUPPORTED_MEDIA_TYPE', `Expected Content-Type application/json, got ${quoteText(type)}`);
     }
     const body = parseJsonBody(await readBody(request, this.jsonLimitBytes));
-    const answers = await this.admit(model, parseInferRequest(body, spec));
+    const answers = await this.admit(model, parseInferRequest(body, spec, this.limits), response);
     return { status: 200, body: serializeInferAnswer(inferAnswer(spec, answers, (body as { id?: unknown }).id)) };
   }
 
-  private async classify(request: IncomingMessage, model: string, query: string): Promise<Reply> {
+  private async classify(request: IncomingMessage, response: ServerResponse, model: string, query: string): Promise<Reply> {
     const spec = this.servedModel(model);
+    const topK = classifyTop(query, spec);
     const type = mediaType(request.headers['content-type']);
-    const unsupported = () => new FerryError('UNSUPPORTED_MEDIA_TYPE', `Expected Content-Type ${imageTypes.join(', ')}, got ${type || 'none'}`);
+    const unsupported = () => new FerryError('UNSUPPORTED_MEDIA_TYPE', `Expected Content-Type ${imageTypes.join(', ')}, got ${type ? quoteText(type) : 'none'}`);
     if (type !== '' && !imageTypes.includes(type)) throw unsupported();
     const body = await readBody(request, this.imageLimitBytes);
     if (body.length === 0) throw new FerryError('EMPTY_BODY', `Expected an image body (${imageTypes.join(', ')}), got none`);
     if (type === '') throw unsupported();
-    const [answer] = await this.admit(model, [imageItem(body)]);
+    checkClassifyBody(body, type);
+    const item = imageItem(body);
+    checkItemSize(item.payloadBytes, 'the image', this.limits);
+    const [answer] = await this.admit(model, [item], response);
     const output = unwrap(answer!);
-    const topK = new URLSearchParams(query).get('top');
-    const top = topK === null ? output.top : output.top.slice(0, Math.max(1, Number(topK) || 1));
-    return { status: 200, body: serializeClassifyAnswer({ model_name: spec.name, top }) };
+    return { status: 200, body: serializeClassifyAnswer({ model_name: spec.name, top: output.top.slice(0, topK) }) };
   }
 
-  /** Queues the items and records the request's latency once every answer is in. */
-  private admit(model: string, items: AdmittedItem[]): Promise<ItemSettlement[]> {
+  /**
+   * Queues the items and records the request's latency once every answer is in. When the
+   * client goes away first, its items still queued are withdrawn (answered CLIENT_GONE,
+   * never invoked), so that its slots do not pad a batch with work nobody will read.
+   */
+  private admit(model: string, items: AdmittedItem[], response: ServerResponse): Promise<ItemSettlement[]> {
     const startMs = performance.now();
     const meter = this.metrics.model(model);
-    let answered: Promise<ItemSettlement[]>;
-    try {
-      answered = this.gateway.infer(model, items);
-    } catch (error) {
-      meter.recordRequest(error instanceof FerryError ? httpStatusFor(error.code) : 500, (performance.now() - startMs) / 1000);
-      throw error;
-    }
-    return answered.then((answers) => {
-      const failed = answers.find(isItemError);
-      meter.recordRequest(failed ? httpStatusFor(failed.error.code as ErrorCode) : 200, (performance.now() - startMs) / 1000);
-      return answers;
+    return new Promise((resolve, reject) => {
+      let answered = false;
+      let withdraw: (() => number) | undefined;
+      const onClose = () => {
+        if (!answered) withdraw?.();
+      };
+      try {
+        withdraw = this.gateway.submit(model, items, (answers) => {
+          answered = true;
+          response.off('close', onClose);
+          const failed = answers.find(isItemError);
+          meter.recordRequest(failed ? httpStatusFor(failed.error.code as ErrorCode) : 200, (performance.now() - startMs) / 1000);
+          resolve(answers);
+        });
+      } catch (error) {
+        meter.recordRequest(error instanceof FerryError ? httpStatusFor(error.code) : 500, (performance.now() - startMs) / 1000);
+        return reject(error);
+      }
+      if (!answered) response.once('close', onClose);
     });
   }
 
   private servedModel(model: string): ModelInfo {
     const spec = this.specs.get(model);
-    if (!spec) throw new FerryError('UNKNOWN_MODEL', `Expected model to be one of ${[...this.specs.keys()].join(', ')}, got "${model}"`);
+    if (!spec) throw new FerryError('UNKNOWN_MODEL', `Expected model to be one of ${[...this.specs.keys()].join(', ')}, got ${quoteText(model)}`);
     return spec;
   }
 
+  /** `Authorization: Bearer <token>`, the scheme in any case (RFC 7235: schemes are case-insensitive). */
   private checkToken(request: IncomingMessage): void {
-    const given = Buffer.from(request.headers.authorization ?? '');
-    if (given.length !== this.expectedAuth!.length || !timingSafeEqual(given, this.expectedAuth!)) {
+    const header = request.headers.authorization ?? '';
+    const space = header.indexOf(' ');
+    const scheme = space < 0 ? header : header.slice(0, space);
+    const given = Buffer.from(space < 0 ? '' : header.slice(space + 1).trimStart());
+    if (scheme.toLowerCase() !== 'bearer' || given.length !== this.expectedToken!.length || !timingSafeEqual(given, this.expectedToken!)) {
       throw new FerryError('UNAUTHORIZED', 'Expected an Authorization: Bearer <token> header with the gateway token');
     }
   }
@@ -230,15 +281,19 @@ export class GatewayHttpServer {
   private errorReply(request: IncomingMessage, error: unknown): Reply {
     const ferry = error instanceof FerryError ? error : new FerryError('INTERNAL_ERROR', (error as Error)?.message ?? String(error));
     const status = httpStatusFor(ferry.code);
+    const url = quoteText(request.url ?? '');
     if (status >= 500 && ferry.code !== 'QUEUE_FULL' && ferry.code !== 'SHUTTING_DOWN') {
-      if (this.log) this.log.error({ err: error, url: request.url }, `${ferry.code}: ${ferry.message}`);
-      else console.error(`ferry gateway: ${request.method ?? ''} ${request.url ?? ''}: ${ferry.code}: ${(error as Error)?.stack ?? ferry.message}`);
+      if (this.log) this.log.error({ err: error, url }, `${ferry.code}: ${ferry.message}`);
+      else console.error(`ferry gateway: ${request.method ?? ''} ${url}: ${ferry.code}: ${(error as Error)?.stack ?? ferry.message}`);
     }
     // Only served models get a label of their own: a client must not mint label values.
-    const model = /^\/v2\/models\/([^/?]+)/.exec(request.url ?? '')?.[1];
+    const model = /^\/v2\/models\/([^/?]+)/.exec(originForm(request.url ?? ''))?.[1];
     this.metrics.recordError(model && this.specs.has(model) ? model : 'unknown', ferry.code);
-    const reply = json(status, { error: ferry.message, code: ferry.code });
+    const message = ferry.message.length > maxErrorMessageChars ? `${ferry.message.slice(0, maxErrorMessageChars)}... (cut)` : ferry.message;
+    const reply = json(status, { error: message, code: ferry.code });
     if (ferry.code === 'QUEUE_FULL' && model && this.specs.has(model)) reply.retryAfterS = this.gateway.retryAfterS(model);
+    // The platform refused for longer than the retries waited (about 0.2 s): another second is a fair guess.
+    if (ferry.code === 'THROTTLED') reply.retryAfterS = 1;
     return reply;
   }
 
@@ -249,20 +304,12 @@ export class GatewayHttpServer {
       'content-length': Buffer.byteLength(reply.body),
     };
     if (reply.retryAfterS !== undefined) headers['retry-after'] = String(reply.retryAfterS);
-    // A body that was refused (too large) or left unread must not be parsed as the next request.
-    if (!request.complete || this.closing) headers.connection = 'close';
+    // A request without a body, answered before node:http saw its (empty) end, keeps its
+    // connection (health probes, metadata, 404s, pipelined requests after them); so does
+    // one whose unread body node:http can discard, up to a bound (http-body.ts).
+    if (this.closing || mustCloseUnread(request, this.maxDrainBytes)) headers.connection = 'close';
     response.writeHead(reply.status, headers).end(reply.body);
     this.log?.info({ reqId: this.nextRequestId++, method: request.method, url: request.url, statusCode: reply.status, responseTimeMs: performance.now() - startMs }, 'request completed');
-  }
-}
-
-/** A URL path segment decoded, or undefined when it is not valid percent-encoding. */
-function decodeSegment(segment: string): string | undefined {
-  if (!segment.includes('%')) return segment;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
   }
 }
 

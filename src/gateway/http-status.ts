@@ -8,6 +8,7 @@ const statusByCode: Record<ErrorCode, number> = {
   IMAGE_DECODE_FAILED: 400,
   TENSOR_SHAPE_MISMATCH: 400,
   TENSOR_NOT_FINITE: 400,
+  UNSUPPORTED_IMAGE_FORMAT: 415,
   WORKER_CRASHED: 502,
   WORKER_START_FAILED: 502,
   INFERENCE_FAILED: 500,
@@ -26,6 +27,13 @@ const statusByCode: Record<ErrorCode, number> = {
   INVOCATION_FAILED: 502,
   INVOCATION_TIMEOUT: 504,
   INTERNAL_ERROR: 500,
+  ITEM_TOO_LARGE: 413,
+  MALFORMED_HTTP: 400,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
+  EXPECTATION_FAILED: 417,
+  // nginx's "client closed request": never sent (nobody is left to read it), only counted.
+  CLIENT_GONE: 499,
 };
 
 export function httpStatusFor(code: ErrorCode): number {

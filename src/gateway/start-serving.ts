@@ -4,6 +4,7 @@ import { setMemoryMbAsync, type FunctionInvoker } from '../core/invoker.js';
 import { LambdaInvoker } from '../platform/lambda/lambda-invoker.js';
 import { LocalInvoker } from '../platform/local/local-invoker.js';
 import { LocalRuntime } from '../platform/local/runtime.js';
+import { runtimeAccessKeyId } from '../platform/local/sigv4.js';
 import type { ServingObserver } from '../serving/events.js';
 import type { Gateway } from '../serving/gateway.js';
 import type { ServiceTimePriorFor } from '../serving/model-batcher.js';
@@ -26,7 +27,8 @@ export const invocationTimeoutMs = functionTimeoutS * 1000 + 5000;
 
 export type Backend =
   | { kind: 'local'; cacheDir: string; keepAliveMs: number }
-  | { kind: 'lambda'; region?: string; endpoint?: string };
+  /** `runtimeSecret`: the shared secret of a ferry runtime at `endpoint` (FERRY_RUNTIME_SECRET), used as SigV4 credentials. */
+  | { kind: 'lambda'; region?: string; endpoint?: string; runtimeSecret?: string };
 
 export interface ServingOptions {
   models: Record<string, ModelConfig>;
@@ -109,7 +111,12 @@ export async function startServing(options: ServingOptions): Promise<Serving> {
 function makeBackend(options: ServingOptions): { invoker: FunctionInvoker; runtime?: LocalRuntime } {
   const { backend } = options;
   if (backend.kind === 'lambda') {
-    return { invoker: new LambdaInvoker({ ...(backend.region ? { region: backend.region } : {}), ...(backend.endpoint ? { endpoint: backend.endpoint } : {}) }) };
+    return {
+      invoker: new LambdaInvoker({
+        ...(backend.region ? { region: backend.region } : {}), ...(backend.endpoint ? { endpoint: backend.endpoint } : {}),
+        ...(backend.runtimeSecret ? { credentials: { accessKeyId: runtimeAccessKeyId, secretAccessKey: backend.runtimeSecret } } : {}),
+      }),
+    };
   }
   const runtime = new LocalRuntime({
     functions: Object.entries(options.models).map(([model, config]) => ({

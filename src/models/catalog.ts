@@ -1,4 +1,4 @@
-import { FerryError } from '../core/errors.js';
+import { FerryError, quoteText } from '../core/errors.js';
 
 /**
  * What ferry knows about each model without loading it: names, input, labels, preprocessing,
@@ -78,7 +78,7 @@ export function modelNames(): string[] {
 
 export function modelInfo(name: string): ModelInfo {
   const info = Object.hasOwn(catalog, name) ? catalog[name] : undefined;
-  if (!info) throw new FerryError('UNKNOWN_MODEL', `Expected model to be one of ${modelNames().join(', ')}, got "${name}"`);
+  if (!info) throw new FerryError('UNKNOWN_MODEL', `Expected model to be one of ${modelNames().join(', ')}, got ${quoteText(name)}`);
   return info;
 }
 

@@ -63,6 +63,8 @@ export class Autotune implements ServingObserver {
   }
 
   onAnswer(model: string, arrivalMs: number, latencyMs: number, answer: ItemSettlement): void {
+    // An item withdrawn because its client left was never served: neither a miss nor a latency.
+    if (isItemError(answer) && answer.error.code === 'CLIENT_GONE') return;
     this.guard(model, (controller) => controller.recordAnswer(arrivalMs, latencyMs, !isItemError(answer)));
   }
 

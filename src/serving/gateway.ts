@@ -75,6 +75,11 @@ export class Gateway {
     return this.batcher(model).depth;
   }
 
+  /** Request items one model's queue holds (`--max-queue`): a request with more can never be admitted. */
+  get maxQueueItems(): number {
+    return this.options.maxQueue ?? 1024;
+  }
+
   /** Seconds a client refused with QUEUE_FULL should wait. */
   retryAfterS(model: string): number {
     return Math.max(1, Math.ceil(this.batcher(model).estimatedDrainMs() / 1000));
@@ -83,18 +88,24 @@ export class Gateway {
   /**
    * Accepts single-item requests for `model` and calls `done` once with one settlement
    * per input, in order (at once for no inputs). All are queued or none: QUEUE_FULL,
-   * SHUTTING_DOWN and UNKNOWN_MODEL throw, and `done` is then never called.
+   * SHUTTING_DOWN, UNKNOWN_MODEL and the never-fits errors of ModelBatcher.submit throw,
+   * and `done` is then never called. Returns `withdraw`, for when the client goes away:
+   * the items not yet sent are answered CLIENT_GONE at once and never invoked.
    */
-  submit(model: string, inputs: readonly AdmittedInput[], done: (answers: ItemSettlement[]) => void): void {
+  submit(model: string, inputs: readonly AdmittedInput[], done: (answers: ItemSettlement[]) => void): () => number {
     if (!this.accepting) throw new FerryError('SHUTTING_DOWN', 'The gateway is shutting down');
     const batcher = this.batcher(model);
     const nowMs = this.options.clock.nowMs();
     const request = new PendingRequest(model, nowMs, inputs.length, done, this.onItemSettled);
-    if (inputs.length === 0) return done(request.answers);
+    if (inputs.length === 0) {
+      done(request.answers);
+      return () => 0;
+    }
     const items = new Array<PendingItem>(inputs.length);
     for (let i = 0; i < inputs.length; i++) items[i] = new PendingItem(inputs[i]!.input, inputs[i]!.payloadBytes, request, i);
     batcher.submit(items);
     this.observer.onArrivals?.(model, items.length, nowMs);
+    return () => batcher.withdraw(items);
   }
 
   /** `submit` as a promise (the HTTP server's form). */

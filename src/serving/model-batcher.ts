@@ -20,6 +20,9 @@ export const fallbackServiceTimePrior: ServiceTimePriorFor = (config) => ({ fixe
 /** Room left in an invocation payload for the event's own fields. */
 const eventOverheadBytes = 4096;
 
+/** The most payload bytes one item may add: a lone item larger than this can never be sent. */
+export const maxItemPayloadBytes = lambdaLimits.maxPayloadBytes - eventOverheadBytes;
+
 /**
  * One model's queue. It asks the pure batching policy what to do and carries it out:
  * dispatch now (when the dispatcher has a free slot), or set one timer for the moment the
@@ -76,14 +79,44 @@ export class ModelBatcher {
     this.schedule();
   }
 
-  /** Queues items (all or none). Throws QUEUE_FULL when they do not fit. */
+  /**
+   * Queues items (all or none). Throws QUEUE_FULL when they do not fit now, and a client
+   * error when they never could: more items than the queue holds (INVALID_REQUEST), or an
+   * item larger than one invocation's payload (ITEM_TOO_LARGE). Retrying either is futile.
+   */
   submit(items: PendingItem[]): void {
     if (this.draining) throw new FerryError('SHUTTING_DOWN', 'The gateway is shutting down');
+    if (items.length > this.maxQueue) {
+      throw new FerryError('INVALID_REQUEST', `Expected at most ${this.maxQueue} items in one request (the queue of ${this.model} holds ${this.maxQueue} items), got ${items.length}`);
+    }
+    for (const item of items) {
+      if (item.payloadBytes > maxItemPayloadBytes) {
+        throw new FerryError('ITEM_TOO_LARGE', `Expected each item to add at most ${maxItemPayloadBytes} bytes to an invocation's payload, got ${item.payloadBytes}`);
+      }
+    }
     if (this.queue.length + items.length > this.maxQueue) {
       throw new FerryError('QUEUE_FULL', `The queue of ${this.model} holds ${this.queue.length} of ${this.maxQueue} request items`);
     }
     this.queue.push(...items);
     this.schedule();
+  }
+
+  /**
+   * Takes the items of a request whose client went away out of the queue, if they are
+   * still there, and settles them CLIENT_GONE; returns how many. An item already sent runs
+   * to its end (its answer is then dropped): one invocation is not cut short for one client.
+   */
+  withdraw(items: readonly PendingItem[]): number {
+    let withdrawn = 0;
+    for (const item of items) {
+      const at = item.isSettled ? -1 : this.queue.indexOf(item);
+      if (at < 0) continue;
+      this.queue.splice(at, 1);
+      item.settle({ error: { code: 'CLIENT_GONE', message: 'The client closed its connection before its item was sent to a function' } });
+      withdrawn++;
+    }
+    if (withdrawn > 0) this.schedule();
+    return withdrawn;
   }
 
   /** A guess of how long the queue takes to clear, for Retry-After. */

@@ -127,6 +127,22 @@ describe('the ferry function (real model, real worker processes)', () => {
     expect(pids).not.toContain(victim);
   });
 
+  it('replaces a worker killed while it loads its model, and still runs the batch (issue 12: it failed WORKER_START_FAILED)', async () => {
+    await fn.handler({ model: 'mobilenetv2', inputs: [], processes: 2 });
+    const before = fn.workerPids('mobilenetv2');
+    const pending = fn.handler({ model: 'mobilenetv2', inputs: [{ image: house }, { image: dunes }, { image: house }], processes: 3 });
+    let victim: number | undefined;
+    for (let i = 0; i < 5000 && victim === undefined; i++) {
+      victim = fn.workerPids('mobilenetv2').find((pid) => !before.includes(pid));
+      if (victim === undefined) await new Promise((resolve) => setImmediate(resolve));
+    }
+    process.kill(victim!, 'SIGKILL');
+    const result = await pending;
+    expect(result.outputs.map(errorCode)).toEqual([undefined, undefined, undefined]);
+    expect(fn.workerPids('mobilenetv2')).toHaveLength(3);
+    expect(fn.workerPids('mobilenetv2')).not.toContain(victim);
+  });
+
   it('serves the PaddleOCR orientation classifier on the text samples', async () => {
     const result = await fn.handler({
       model: 'ocr-cls',

@@ -9,7 +9,9 @@ import { systemClock } from '../../src/util/system-clock.js';
 import { inject } from '../helpers/inject.js';
 
 const model = { functionName: 'fn', batchSize: 1, processes: 1, threadsPerProcess: 1, memoryMb: 1769, sloMs: 300 };
-const image = { inputs: [{ name: 'image', shape: [1], datatype: 'BYTES', data: ['aGk='] }] };
+// A 1x1 PNG: admission checks that BYTES entries are images of an accepted format.
+const tinyPng = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+const image = { inputs: [{ name: 'image', shape: [1], datatype: 'BYTES', data: [tinyPng] }] };
 
 let open: Array<{ app: GatewayHttpServer; gateway: Gateway }> = [];
 afterEach(async () => {
@@ -68,15 +70,27 @@ describe('HTTP safety (node:http server)', () => {
     expect(escaped.json().id).toBe('café');
   });
 
-  it('refuses a declared Content-Length over the limit before reading it, and closes the connection', async () => {
+  it('refuses a declared Content-Length over the limit before reading it, and closes the connection when it is over the drain bound too', async () => {
     const { port, invoker } = await serve({ jsonBodyLimitBytes: 1000 });
     const { text, closedByServer } = await rawExchange(port, [
-      'POST /v2/models/mobilenetv2/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n', '{"inputs":',
+      `POST /v2/models/mobilenetv2/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`, '{"inputs":',
     ]);
     expect(text).toMatch(/^HTTP\/1\.1 413/);
     expect(text).toMatch(/"code":"BODY_TOO_LARGE"/);
     expect(text.toLowerCase()).toMatch(/connection: close/);
     expect(closedByServer).toBe(true);
+    expect(invoker.invocations).toBe(0);
+  });
+
+  it('discards a refused body within the drain bound, so that the client reads its 413 and the connection stays usable', async () => {
+    const { port, invoker } = await serve({ jsonBodyLimitBytes: 1000 });
+    const { text, closedByServer } = await rawExchange(port, [
+      'POST /v2/models/mobilenetv2/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n', 'x'.repeat(5000),
+      'GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n',
+    ], 800);
+    expect(text).toMatch(/^HTTP\/1\.1 413/);
+    expect(text).toMatch(/HTTP\/1\.1 200/);
+    expect(closedByServer).toBe(false);
     expect(invoker.invocations).toBe(0);
   });
 

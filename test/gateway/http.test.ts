@@ -94,7 +94,8 @@ describe('HTTP API (in-process inject)', () => {
     const s = setup();
     stop = s.stop;
     s.stop();
-    const pending = inject(s.app, { method: 'POST', url: '/v2/models/mobilenetv2/classify', headers: { 'content-type': 'image/png' }, payload: Buffer.from('not a png') });
+    // A truncated PNG: a PNG by its first bytes (so admitted), which only the function finds it cannot decode.
+    const pending = inject(s.app, { method: 'POST', url: '/v2/models/mobilenetv2/classify', headers: { 'content-type': 'image/png' }, payload: png.subarray(0, 100) });
     for (let i = 0; i < 50 && s.invoker.calls.length === 0; i++) await flush();
     const call = s.invoker.calls[0]!;
     call.resolve(echoOutcome(call.event, () => ({ error: { code: 'IMAGE_DECODE_FAILED', message: 'Could not decode the image' } })));

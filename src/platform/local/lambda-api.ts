@@ -3,6 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { lambdaLimits } from '../../core/pricing.js';
 import { LambdaApiError } from './runtime-errors.js';
 import type { LocalRuntime } from './runtime.js';
+import { verifySignature } from './sigv4.js';
+
+export interface LambdaApiOptions {
+  /**
+   * A shared secret: every request must then be signed with it (AWS Signature V4, access
+   * key id `ferry`, see sigv4.ts), or is refused with 403 before anything runs. Without
+   * one, any request from a process that can reach the port is served (it binds 127.0.0.1).
+   */
+  secret?: string;
+}
 
 /** Lambda keeps the last 4 KB of the log in X-Amz-Log-Result. */
 const logTailBytes = 4096;
@@ -19,9 +29,9 @@ const routes = {
  * GetFunction, GetFunctionConfiguration, UpdateFunctionConfiguration. Plus
  * `GET /local/billing`, ferry's own: the runtime's billing totals per function.
  */
-export function createLambdaApi(runtime: LocalRuntime): Server {
+export function createLambdaApi(runtime: LocalRuntime, options: LambdaApiOptions = {}): Server {
   return createServer((request, response) => {
-    handle(runtime, request, response).catch((error: unknown) => {
+    handle(runtime, request, response, options).catch((error: unknown) => {
       const apiError = error instanceof LambdaApiError ? error : new LambdaApiError(500, 'ServiceException', (error as Error).message);
       sendError(response, apiError);
     });
@@ -39,13 +49,25 @@ export async function listen(server: Server, port: number, host = '127.0.0.1'): 
   return server.address() as AddressInfo;
 }
 
-async function handle(runtime: LocalRuntime, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(runtime: LocalRuntime, request: IncomingMessage, response: ServerResponse, options: LambdaApiOptions): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = request.method ?? 'GET';
+  const rawTarget = request.url ?? '/';
+  const queryAt = rawTarget.indexOf('?');
+  // An unsigned request is refused before its body is read; a signed one is checked
+  // against its body (the signature covers the body's hash).
+  if (options.secret !== undefined && request.headers.authorization === undefined) {
+    throw new LambdaApiError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+  }
+  const body = await readBody(request, lambdaLimits.maxPayloadBytes);
+  if (options.secret !== undefined) {
+    verifySignature({
+      method, rawPath: queryAt < 0 ? rawTarget : rawTarget.slice(0, queryAt), rawQuery: queryAt < 0 ? '' : rawTarget.slice(queryAt + 1), headers: request.headers, body,
+    }, options.secret, Date.now());
+  }
   let match: RegExpExecArray | null;
   if ((match = routes.invoke.exec(url.pathname)) && method === 'POST') {
     const name = functionName(match[1]!);
-    const body = await readBody(request, lambdaLimits.maxPayloadBytes);
     const invocationType = header(request, 'x-amz-invocation-type') ?? 'RequestResponse';
     if (invocationType === 'DryRun') {
       runtime.getConfiguration(name);
@@ -76,7 +98,7 @@ async function handle(runtime: LocalRuntime, request: IncomingMessage, response:
     const name = functionName(match[1]!);
     if (method === 'GET') return sendJson(response, 200, runtime.getConfiguration(name));
     if (method === 'PUT') {
-      const changes = parseJson(await readBody(request, 1024 * 1024)) as { MemorySize?: unknown; Timeout?: unknown };
+      const changes = parseJson(body) as { MemorySize?: unknown; Timeout?: unknown };
       return sendJson(response, 200, runtime.updateConfiguration(name, changes));
     }
   }
@@ -92,7 +114,12 @@ async function handle(runtime: LocalRuntime, request: IncomingMessage, response:
 
 /** Accepts a name, `name:qualifier`, or a function ARN, as Lambda does. */
 function functionName(raw: string): string {
-  const decoded = decodeURIComponent(raw);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    throw new LambdaApiError(400, 'InvalidParameterValueException', 'The function name is not valid percent-encoding');
+  }
   const bare = decoded.startsWith('arn:') ? (decoded.split(':function:')[1] ?? decoded) : decoded;
   return bare.split(':')[0]!;
 }
