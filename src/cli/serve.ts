@@ -5,11 +5,7 @@ import { BayesOpt } from '../core/bayes-opt.js';
 import { changePointDetectorNames, createChangePointDetector, isChangePointDetectorName, type ChangePointDetectorName } from '../core/change-point/detectors.js';
 import { ConfigSpace, maxProcessesFor } from '../core/config-space.js';
 import { FerryError } from '../core/errors.js';
-import { LatencyModel } from '../core/latency-model.js';
 import { checkMemoryMb, lambdaLimits } from '../core/pricing.js';
-import { loadProfile } from '../models/files.js';
-import { profileServiceTimePrior } from '../serving/profile-prior.js';
-import type { ServiceTimePriorFor } from '../serving/model-batcher.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { getModel, modelNames } from '../function/models/registry.js';
 import { startServing } from '../gateway/start-serving.js';
@@ -125,8 +121,6 @@ export function registerServe(program: Command): void {
         ...(token ? { token } : {}),
         logger: flags.log === true,
         observers: autotune ? [autotune] : [],
-        serviceTimePrior: (model) => shippedPrior(model),
-        latencyModel: (model) => shippedLatencyModel(model),
         print: (line) => console.log(line),
       });
       sink.subscribe((event) => serving.status.onTuningEvent(event));
@@ -183,20 +177,3 @@ function parseBackend(text: string): 'local' | 'lambda' {
   return text;
 }
 
-/**
- * The batcher's first guess of service times, from the model's shipped profile (measured
- * on a 2-core machine: a guess for other hosts, replaced by what the gateway measures after
- * three invocations of a configuration).
- */
-function shippedPrior(model: string): ServiceTimePriorFor | undefined {
-  const latency = shippedLatencyModel(model);
-  return latency && profileServiceTimePrior(latency);
-}
-
-function shippedLatencyModel(model: string): LatencyModel | undefined {
-  try {
-    return new LatencyModel(loadProfile(model).rows);
-  } catch {
-    return undefined;
-  }
-}

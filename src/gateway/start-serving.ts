@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import type { LatencyModel } from '../core/latency-model.js';
+import { LatencyModel } from '../core/latency-model.js';
 import { setMemoryMbAsync, type FunctionInvoker } from '../core/invoker.js';
 import { LambdaInvoker } from '../platform/lambda/lambda-invoker.js';
 import { LocalInvoker } from '../platform/local/local-invoker.js';
@@ -8,6 +8,8 @@ import { runtimeAccessKeyId } from '../platform/local/sigv4.js';
 import type { ServingObserver } from '../serving/events.js';
 import type { Gateway } from '../serving/gateway.js';
 import type { ServiceTimePriorFor } from '../serving/model-batcher.js';
+import { profileServiceTimePrior } from '../serving/profile-prior.js';
+import { loadProfile } from '../models/files.js';
 import type { ModelConfig } from '../serving/model-config.js';
 import { StatusRecorder } from '../serving/status-recorder.js';
 import { systemClock } from '../util/system-clock.js';
@@ -44,9 +46,9 @@ export interface ServingOptions {
   logger?: boolean;
   /** Subscribers of serving besides /metrics (the tuner, the dashboard). */
   observers?: ServingObserver[];
-  /** The batcher's first guess of service time, per model (from its profile). */
+  /** The batcher's first guess of service time, per model. @default from the model's shipped profile */
   serviceTimePrior?: (model: string) => ServiceTimePriorFor | undefined;
-  /** A model's shipped profile, for the dashboard's per-request estimate. @default none: no estimate */
+  /** A model's latency model, for the dashboard's per-request estimate. @default the shipped profile's */
   latencyModel?: (model: string) => LatencyModel | undefined;
   /** @default the system clock */
   clock?: Clock;
@@ -72,13 +74,13 @@ export interface Serving {
 export async function startServing(options: ServingOptions): Promise<Serving> {
   const { invoker, runtime } = makeBackend(options);
   const clock = options.clock ?? systemClock();
-  const status = new StatusRecorder(clock, options.latencyModel ? { latencyModel: options.latencyModel } : {});
+  const status = new StatusRecorder(clock, { latencyModel: options.latencyModel ?? shippedLatencyModel });
   const { gateway, metrics } = meteredGateway({
     invoker, clock, models: options.models, maxQueue: options.maxQueue,
     dispatcher: { maxInFlight: options.concurrency, invocationTimeoutMs, random: Math.random },
     ...(options.warmInstances !== undefined ? { maxWarmInstances: options.warmInstances } : {}),
     observers: [status, ...(options.observers ?? [])],
-    ...(options.serviceTimePrior ? { serviceTimePrior: options.serviceTimePrior } : {}),
+    serviceTimePrior: options.serviceTimePrior ?? shippedServiceTimePrior,
   });
   const stopPlatform = async () => {
     await invoker.close();
@@ -127,4 +129,23 @@ function makeBackend(options: ServingOptions): { invoker: FunctionInvoker; runti
     keepAliveMs: backend.keepAliveMs,
   });
   return { invoker: new LocalInvoker(runtime), runtime };
+}
+
+/** The model's shipped profile as a latency model (undefined where it cannot be read). */
+export function shippedLatencyModel(model: string): LatencyModel | undefined {
+  try {
+    return new LatencyModel(loadProfile(model).rows);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The batcher's first guess of service times, from the model's shipped profile (measured
+ * on a 2-core machine: a guess for other hosts, replaced by what the gateway measures after
+ * three invocations of a configuration); the fallback guess where it cannot be read.
+ */
+function shippedServiceTimePrior(model: string): ServiceTimePriorFor | undefined {
+  const latency = shippedLatencyModel(model);
+  return latency && profileServiceTimePrior(latency);
 }
