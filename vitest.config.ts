@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['test/slow/**', 'test/reliability/**', 'node_modules/**', 'dist/**'],
+    exclude: ['test/slow/**', 'test/browser/**', 'test/reliability/**', 'node_modules/**', 'dist/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Tests start real worker processes; two cores cannot run many files at once.

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import {
-  MOBILENET_V2_INPUT_SIZE, loadNsfwjsMobilenetV2, referenceInput, type MobilenetReference,
+  MOBILENET_V2_INPUT_SIZE, loadNsfwjsMobilenetV2, mobilenetV2ModelSha256, referenceInput, type MobilenetReference,
 } from '../src/function/models/nsfwjs-mobilenet.js';
 import { weightSpecsOf } from '../src/function/models/tfjs-weights.js';
 
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     generatedBy: 'scripts/make-mobilenet-reference.ts',
     tfjsVersion: tf.version.tfjs,
     nsfwjsVersion: src.nsfwjsVersion,
+    modelSha256: mobilenetV2ModelSha256(src),
     inputs,
   };
   const out = new URL('../models/mobilenetv2.reference.json', import.meta.url);

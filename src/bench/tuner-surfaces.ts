@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { billedDurationMs, invocationCostUsd } from '../core/billing.js';
 import { FerryError } from '../core/errors.js';
 import type { Config, ConfigSpace } from '../core/config-space.js';
-import { LatencyModel } from '../core/latency-model.js';
+import { LatencyModel, type LatencyRow } from '../core/latency-model.js';
 import { vcpusForMemory } from '../core/pricing.js';
 
 /**
@@ -28,14 +28,8 @@ import { vcpusForMemory } from '../core/pricing.js';
  *    60 s window its queue grows without bound, and its p99 gains 0.99 * 60 s * (rate /
  *    capacity - 1) (the wait of a request near the window's end). Cold starts are ignored.
  */
-export interface ProfileRow {
-  batch: number;
-  processes: number;
-  threadsPerProcess: number;
-  vcpus: number;
-  p50Ms: number;
-  p99Ms: number;
-}
+/** The profile cells the surfaces are built from (src/models/profile.ts rows carry these and more). */
+export type ProfileRow = LatencyRow;
 
 export interface Profile {
   model: string;

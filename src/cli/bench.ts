@@ -3,12 +3,14 @@ import { machineLine, runFunctionBench, type FunctionBenchRow } from '../bench/f
 import { registerClockBench } from '../bench/clock-bench.js';
 import { registerDetectBench } from '../bench/detect-bench.js';
 import { runRuntimeBench, type LatencyRow } from '../bench/runtime-bench.js';
+import { registerSimBench } from '../bench/sim-bench.js';
 import { registerTunerBench } from '../bench/tuner-bench.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { defaultModelName } from '../function/models/registry.js';
 import type { WorkerMode } from '../function/worker-handle.js';
 import { FerryError } from '../core/errors.js';
 import { integerOption, numberList } from '../util/options.js';
+import { registerFidelityBench } from './bench-fidelity.js';
 import { registerGatewayBench } from './bench-gateway.js';
 
 export function registerBench(program: Command): void {
@@ -41,6 +43,8 @@ export function registerBench(program: Command): void {
   registerDetectBench(bench);
   registerGatewayBench(bench);
   registerClockBench(bench);
+  registerSimBench(bench);
+  registerFidelityBench(bench);
 }
 
 function printLatencyTable(title: string, rows: LatencyRow[]): void {

@@ -8,6 +8,7 @@ import { registerDetect } from './detect.js';
 import { registerLoadgen } from './loadgen.js';
 import { registerRuntime } from './runtime.js';
 import { registerServe } from './serve.js';
+import { registerSimulate } from './simulate.js';
 import { registerTrace } from './trace.js';
 
 const program = new Command('ferry')
@@ -24,6 +25,7 @@ registerRuntime(program);
 registerServe(program);
 registerLoadgen(program);
 registerTrace(program);
+registerSimulate(program);
 
 try {
   await program.parseAsync(process.argv);

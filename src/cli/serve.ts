@@ -5,9 +5,9 @@ import { BayesOpt } from '../core/bayes-opt.js';
 import { changePointDetectorNames, createChangePointDetector, isChangePointDetectorName, type ChangePointDetectorName } from '../core/change-point/detectors.js';
 import { ConfigSpace, maxProcessesFor } from '../core/config-space.js';
 import { FerryError } from '../core/errors.js';
-import { checkMemoryMb } from '../core/pricing.js';
+import { checkMemoryMb, lambdaLimits } from '../core/pricing.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
-import { modelNames } from '../function/models/registry.js';
+import { getModel, modelNames } from '../function/models/registry.js';
 import { startServing } from '../gateway/start-serving.js';
 import { TuningLog } from '../gateway/tuning-log.js';
 import { subscribeTuningOutput } from '../gateway/tuning-output.js';
@@ -29,7 +29,8 @@ interface ServeFlags {
   memoryMb: number;
   sloMs: number;
   maxQueue: number;
-  concurrency: number;
+  concurrency?: number;
+  warmInstances?: number;
   token?: string;
   backend: 'local' | 'lambda';
   function?: string;
@@ -58,7 +59,8 @@ export function registerServe(program: Command): void {
     .option('--memory-mb <mb>', 'function memory (vCPU share = memory / 1769)', integerOption('--memory-mb', 128, 10_240), defaultModelConfig.memoryMb)
     .option('--slo-ms <ms>', 'latency objective per request', integerOption('--slo-ms', 1, 600_000), defaultModelConfig.sloMs)
     .option('--max-queue <n>', 'request items queued per model before 503 (a request of more items is refused with 400)', integerOption('--max-queue', 1, 1_000_000), 1024)
-    .option('--concurrency <n>', 'invocations in flight at once', integerOption('--concurrency', 1, 1000), 4)
+    .option('--concurrency <n>', "invocations in flight at once (default: 4 on the embedded runtime, Lambda's 1000 per region with --backend lambda)", integerOption('--concurrency', 1, 100_000))
+    .option('--warm-instances <n>', 'instances warmed up before serving and after a change of configuration, at most (default: --concurrency on the embedded runtime, 4 on Lambda)', integerOption('--warm-instances', 0, 100_000))
     .option('--token <token>', 'require Authorization: Bearer <token> (or set FERRY_TOKEN)')
     .option('--backend <kind>', 'local (embedded runtime) or lambda (AWS)', parseBackend, 'local')
     .option('--function <name>', 'with --backend lambda: the Lambda function serving the model')
@@ -91,8 +93,18 @@ export function registerServe(program: Command): void {
       if (flags.backend === 'local') {
         const quota = await cpuQuotaNote();
         if (!quota.enforced) console.warn(`ferry: warning: ${quota.note}`);
+        // On a cold cache, converting a model costs seconds of CPU. Done here once, before any
+        // instance starts, rather than in every warming instance's INIT at once (under their
+        // CPU quotas and Lambda's 10 s INIT limit, which a fresh clone's first start exceeded).
+        for (const model of models) {
+          const startMs = performance.now();
+          const file = await getModel(model).resolveFile(cacheDir);
+          const tookMs = performance.now() - startMs;
+          if (tookMs > 1000) console.log(`ferry: prepared ${model} (${file}) in ${(tookMs / 1000).toFixed(1)} s; later starts reuse it`);
+        }
       }
       if (flags.tune) checkTunable({ memoryMb: flags.memoryMb, batchSize: flags.batchSize, processes: flags.processes });
+      const concurrency = flags.concurrency ?? (flags.backend === 'lambda' ? lambdaLimits.defaultConcurrency : 4);
       const clock = systemClock();
       const sink = new TuningEventSink();
       const autotune = flags.tune ? new Autotune(sink, clock) : undefined;
@@ -105,12 +117,13 @@ export function registerServe(program: Command): void {
             ...(flags.endpoint && process.env.FERRY_RUNTIME_SECRET ? { runtimeSecret: process.env.FERRY_RUNTIME_SECRET } : {}),
           }
           : { kind: 'local', cacheDir, keepAliveMs: flags.keepAliveMs },
-        concurrency: flags.concurrency, maxQueue: flags.maxQueue, host: flags.host, port: flags.port, clock,
+        concurrency, warmInstances: flags.warmInstances ?? Math.min(concurrency, 4), maxQueue: flags.maxQueue, host: flags.host, port: flags.port, clock,
         ...(token ? { token } : {}),
         logger: flags.log === true,
         observers: autotune ? [autotune] : [],
         print: (line) => console.log(line),
       });
+      sink.subscribe((event) => serving.status.onTuningEvent(event));
       let closeTuningLog = async () => undefined as void;
       if (autotune) {
         const logFile = flags.tuningLog ?? path.join(cacheDir, 'tuning.jsonl');
@@ -136,7 +149,7 @@ export function registerServe(program: Command): void {
       const auth = token ? ` -H 'Authorization: Bearer ${token}'` : '';
       const sample = first === 'ocr-cls' ? 'samples/text-upright.png' : 'samples/cartoon-house.png';
       console.log(`try:  curl -s${auth} -H 'Content-Type: image/png' --data-binary @${sample} ${url}/v2/models/${first}/classify`);
-      console.log(`      metrics: ${url}/metrics`);
+      console.log(`      metrics: ${url}/metrics   dashboard: ${url}/dashboard`);
       onShutdown(async () => {
         // Stop taking connections, answer everything already accepted, then reap instances.
         await serving.close();
@@ -163,3 +176,4 @@ function parseBackend(text: string): 'local' | 'lambda' {
   if (text !== 'local' && text !== 'lambda') throw new FerryError('INVALID_ARGUMENT', `Expected --backend to be local or lambda, got "${text}"`);
   return text;
 }
+

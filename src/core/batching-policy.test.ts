@@ -36,4 +36,12 @@ describe('decideBatch', () => {
   it('dispatches at once when the SLO is already out of reach', () => {
     expect(decideBatch(q(0), 0, config, flat(400))).toEqual({ action: 'dispatch', count: 1, reason: 'deadline' });
   });
+
+  it('sends once the oldest request waited a fixed timeout, when one is set, whichever comes first', () => {
+    // Deadline at 300 - 100 = 200; a 50 ms timeout comes first.
+    expect(decideBatch(q(0, 10), 20, { ...config, maxWaitMs: 50 }, flat(100))).toEqual({ action: 'wait', untilMs: 50 });
+    expect(decideBatch(q(0, 10), 50, { ...config, maxWaitMs: 50 }, flat(100))).toEqual({ action: 'dispatch', count: 2, reason: 'max-wait' });
+    // A timeout longer than the deadline allows changes nothing.
+    expect(decideBatch(q(0), 0, { ...config, maxWaitMs: 1000 }, flat(100))).toEqual({ action: 'wait', untilMs: 200 });
+  });
 });

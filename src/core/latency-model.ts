@@ -59,7 +59,8 @@ export class LatencyModel {
   private readonly threadCounts: number[];
   private readonly shares: number[];
   private readonly processCounts: number[];
-  private readonly cache = new Map<string, LatencyQuantiles>();
+  /** By a numeric key of (share, processes, threads, batch): a simulation asks for a handful of cells millions of times. */
+  private readonly cache = new Map<number, LatencyQuantiles>();
 
   constructor(rows: readonly LatencyRow[]) {
     if (rows.length === 0) throw new RangeError('Expected a profile with at least one row');
@@ -84,12 +85,13 @@ export class LatencyModel {
       throw new RangeError(`Expected a positive batch and share and processes, threads >= 1, got batch ${batch}, ${processes} processes, ${threadsPerProcess} threads, ${share} vCPUs`);
     }
     const threads = this.threadCounts.reduce((best, t) => (Math.abs(t - threadsPerProcess) < Math.abs(best - threadsPerProcess) ? t : best));
-    const key = `${batch}/${processes}/${share}/${threads}`;
-    let cached = this.cache.get(key);
+    // Exact for integer batches up to 4095, 6 processes and threads, and shares in 1e-6 steps (distinct keys otherwise compute afresh).
+    const exact = Number.isInteger(batch) && batch < 4096 && processes <= 7 && threads <= 7;
+    const key = exact ? ((Math.round(share * 1e6) * 8 + processes) * 8 + threads) * 4096 + batch : NaN;
+    let cached = exact ? this.cache.get(key) : undefined;
     if (!cached) {
       cached = this.compute(batch, processes, share, threads);
-      // The simulator asks for a handful of configurations over and over.
-      if (this.cache.size < 100_000) this.cache.set(key, cached);
+      if (exact && this.cache.size < 100_000) this.cache.set(key, cached);
     }
     return cached;
   }

@@ -30,6 +30,8 @@ export const lambdaLimits = {
   /** The package unzipped (function code and layers together). */
   maxUnzippedPackageBytes: 250 * 1024 * 1024,
   maxInitMs: 10_000,
+  /** Concurrent executions per account and region, by default. */
+  defaultConcurrency: 1000,
 } as const;
 
 export type Architecture = keyof typeof lambdaPricing.gbSecondUsd;

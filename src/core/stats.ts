@@ -2,7 +2,14 @@
 export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) throw new RangeError('Expected at least one value, got none');
   if (!(q >= 0 && q <= 1)) throw new RangeError(`Expected q in [0, 1], got ${q}`);
-  const sorted = [...values].sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator callback: several times faster on
+  // the thousands of latencies a tuning window or a simulated window holds.
+  return quantileOfSorted(Float64Array.from(values).sort(), q);
+}
+
+/** `quantile` of values already sorted ascending (no copy, no sort: for large samples). */
+export function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) throw new RangeError('Expected at least one value, got none');
   const position = (sorted.length - 1) * q;
   const lower = Math.floor(position);
   const upper = Math.ceil(position);

@@ -10,6 +10,7 @@ import { modelInfo, type ModelInfo } from '../models/catalog.js';
 import type { Gateway } from '../serving/gateway.js';
 import type { GatewayMetrics } from './metrics.js';
 import { admissionLimits, checkClassifyBody, checkItemSize, classifyTop, type AdmissionLimits } from './admission.js';
+import { dashboardPage } from './dashboard.js';
 import { ClientGone, mediaType, mustCloseUnread, parseJsonBody, readBody } from './http-body.js';
 import { answerClientError, writeErrorAndClose } from './http-client-error.js';
 import { httpStatusFor } from './http-status.js';
@@ -27,6 +28,8 @@ export interface HttpOptions {
   imageBodyLimitBytes?: number;
   /** Log every request as a JSON line (pino) to stdout. @default false */
   logger?: boolean;
+  /** What GET /v2/ferry/status answers; with it the /dashboard page is served too. @default neither route */
+  status?: () => unknown;
   /**
    * A body refused unread (too large, unauthorized, wrong route) is read and discarded
    * after the answer, keeping the connection, if its declared length is at most this;
@@ -70,6 +73,7 @@ export class GatewayHttpServer {
   private readonly jsonLimitBytes: number;
   private readonly imageLimitBytes: number;
   private readonly log: Logger | undefined;
+  private readonly status: (() => unknown) | undefined;
   private readonly limits: AdmissionLimits;
   private readonly maxDrainBytes: number;
   private nextRequestId = 1;
@@ -86,6 +90,7 @@ export class GatewayHttpServer {
     this.jsonLimitBytes = options.jsonBodyLimitBytes ?? 16 * 1024 * 1024;
     this.imageLimitBytes = options.imageBodyLimitBytes ?? 4 * 1024 * 1024;
     this.log = options.logger ? pino() : undefined;
+    this.status = options.status;
     this.limits = admissionLimits(gateway.maxQueueItems);
     this.maxDrainBytes = options.maxDrainBytes ?? 32 * 1024 * 1024;
     // The Host check is ours (below), so that its refusal has a body like every other.
@@ -157,7 +162,9 @@ export class GatewayHttpServer {
     if (request.headers.host === undefined && request.httpVersionMinor >= 1 && request.httpVersionMajor === 1) {
       throw new FerryError('MALFORMED_HTTP', 'Expected a Host header (HTTP/1.1 requires one), got none');
     }
-    if (this.expectedToken && !path.startsWith('/v2/health/')) this.checkToken(request);
+    // The dashboard page carries no data (a browser cannot send a header when it navigates):
+    // it asks for the token and sends it with every /v2/ferry/status request.
+    if (this.expectedToken && !path.startsWith('/v2/health/') && path !== '/dashboard') this.checkToken(request);
     if (path.startsWith(modelsPrefix)) {
       // /v2/models/{model} or /v2/models/{model}/{action}, nothing deeper.
       const slash = path.indexOf('/', modelsPrefix.length);
@@ -184,6 +191,12 @@ export class GatewayHttpServer {
           const registry = this.metrics.registry;
           return registry.metrics().then((body) => ({ status: 200, body, contentType: registry.contentType }));
         }
+        case '/v2/ferry/status':
+          if (this.status) return json(200, this.status());
+          break;
+        case '/dashboard':
+          if (this.status) return { status: 200, body: dashboardPage(), contentType: 'text/html; charset=utf-8' };
+          break;
       }
     }
     throw new FerryError('NOT_FOUND', `No route ${request.method ?? ''} ${quoteText(url)}`);

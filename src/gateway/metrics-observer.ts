@@ -41,6 +41,6 @@ export function recordTuningEvent(metrics: GatewayMetrics, event: ModelTuningEve
   metrics.tuningEvents.inc({ model: event.model, kind: event.kind });
   if (event.kind === 'evaluated') {
     metrics.tuningCostPerRequest.set({ model: event.model }, event.evaluation.costUsdPerRequest);
-    metrics.tuningP99Ms.set({ model: event.model }, event.evaluation.p99Ms);
+    metrics.tuningP99Seconds.set({ model: event.model }, event.evaluation.p99Ms / 1000);
   }
 }

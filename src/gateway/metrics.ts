@@ -5,6 +5,16 @@ import { TallyHistogram, type HistogramSeries } from './tally-histogram.js';
 
 const latencyBuckets = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10];
 
+/** Lambda's "MB" of memory is a mebibyte (10,240 MB = 10 GB, GB-seconds = MB / 1024 x s). */
+export const bytesPerMb = 1024 * 1024;
+
+/**
+ * prom-client's default metrics include three gauges named `*_total`, which Prometheus
+ * reserves for counters (promtool flags them). Each only sums a gauge that is exported
+ * by type beside it (`nodejs_active_handles{type}` and so on), so nothing is lost.
+ */
+const gaugesNamedLikeCounters = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** What the gauges read when scraped: the gateway's state at that moment. */
 export interface GatewayState {
   invocationsInFlight: number;
@@ -18,6 +28,10 @@ export interface GatewayState {
  * its counters as plain sums, which prom-client reads when /metrics is scraped (counters
  * through `collect`, histograms through TallyHistogram). Queue depth and invocations in
  * flight are read from the gateway at scrape time too, rather than set on every change.
+ *
+ * Names follow Prometheus's conventions, checked by `promtool check metrics` in the tests:
+ * base units (seconds, bytes), `_total` on counters only, one unit per metric (so each
+ * config key is its own gauge). docs/metrics.md lists every metric and the renames.
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -33,10 +47,13 @@ export class GatewayMetrics {
   private readonly errors = new Counter({
     name: 'ferry_errors_total', help: 'Requests answered with an error, by code', labelNames: ['model', 'code'], registers: [this.registry],
   });
-  private readonly config = new Gauge({
-    name: 'ferry_config', help: 'Configuration in force (batch_size, processes, threads_per_process, memory_mb, slo_ms)',
-    labelNames: ['model', 'key'], registers: [this.registry],
-  });
+  private readonly config = {
+    batchSize: this.configGauge('ferry_config_batch_size', 'Configuration in force: requests per invocation, at most'),
+    processes: this.configGauge('ferry_config_processes', 'Configuration in force: worker processes per function instance'),
+    threadsPerProcess: this.configGauge('ferry_config_threads_per_process', 'Configuration in force: intra-op threads per worker process'),
+    memoryBytes: this.configGauge('ferry_config_memory_bytes', 'Configuration in force: function memory in bytes (Lambda MB x 1048576)'),
+    sloSeconds: this.configGauge('ferry_config_slo_seconds', 'Configuration in force: latency objective per request, arrival to answer'),
+  };
 
   readonly tuningEvents = new Counter({
     name: 'ferry_tuning_events_total', help: 'Tuning decisions: evaluated, applied, change-point', labelNames: ['model', 'kind'], registers: [this.registry],
@@ -44,10 +61,15 @@ export class GatewayMetrics {
   readonly tuningCostPerRequest = new Gauge({
     name: 'ferry_tuning_cost_usd_per_request', help: 'Cost per request measured over the last tuning window', labelNames: ['model'], registers: [this.registry],
   });
-  readonly tuningP99Ms = new Gauge({
-    name: 'ferry_tuning_p99_ms', help: 'p99 latency measured over the last tuning window', labelNames: ['model'], registers: [this.registry],
+  /** Set in seconds (the window's p99 in ms / 1000). */
+  readonly tuningP99Seconds = new Gauge({
+    name: 'ferry_tuning_p99_latency_seconds', help: 'p99 request latency measured over the last tuning window', labelNames: ['model'], registers: [this.registry],
   });
 
+  /**
+   * @param options.defaultMetrics also export prom-client's process and Node.js metrics
+   *   (CPU, memory, event-loop lag, GC) from this registry. @default false
+   */
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const meters = this.meters;
     const fromMeters = (name: string, help: string, read: (meter: ModelMeter) => number) => {
@@ -67,7 +89,8 @@ export class GatewayMetrics {
       },
     });
     fromMeters('ferry_cold_starts_total', 'Invocations that started an instance', (m) => m.coldStarts);
-    fromMeters('ferry_billed_gb_seconds_total', 'Billed GB-seconds', (m) => m.billedGbSeconds);
+    fromMeters('ferry_billed_duration_seconds_total', 'Billed duration of invocations, summed', (m) => m.billedSeconds);
+    fromMeters('ferry_billed_memory_byte_seconds_total', 'Billed memory x billed duration in byte-seconds (one Lambda GB-second is 2^30)', (m) => m.billedByteSeconds);
     fromMeters('ferry_cost_usd_total', 'Billed cost in USD (compute + requests)', (m) => m.costUsd);
     const queueDepth: Gauge = new Gauge({
       name: 'ferry_queue_depth', help: 'Requests waiting in the queue', labelNames: ['model'], registers: [this.registry],
@@ -79,7 +102,14 @@ export class GatewayMetrics {
       name: 'ferry_invocations_in_flight', help: 'Invocations running now', registers: [this.registry],
       collect: () => inFlight.set(this.state?.invocationsInFlight ?? 0),
     });
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of gaugesNamedLikeCounters) this.registry.removeSingleMetric(name);
+    }
+  }
+
+  private configGauge(name: string, help: string): Gauge {
+    return new Gauge({ name, help, labelNames: ['model'], registers: [this.registry] });
   }
 
   /** Where the gauges read the queue depths and invocations in flight from. */
@@ -103,11 +133,11 @@ export class GatewayMetrics {
   }
 
   setConfig(model: string, config: ModelConfig): void {
-    this.config.set({ model, key: 'batch_size' }, config.batchSize);
-    this.config.set({ model, key: 'processes' }, config.processes);
-    this.config.set({ model, key: 'threads_per_process' }, config.threadsPerProcess);
-    this.config.set({ model, key: 'memory_mb' }, config.memoryMb);
-    this.config.set({ model, key: 'slo_ms' }, config.sloMs);
+    this.config.batchSize.set({ model }, config.batchSize);
+    this.config.processes.set({ model }, config.processes);
+    this.config.threadsPerProcess.set({ model }, config.threadsPerProcess);
+    this.config.memoryBytes.set({ model }, config.memoryMb * bytesPerMb);
+    this.config.sloSeconds.set({ model }, config.sloMs / 1000);
   }
 }
 
@@ -115,7 +145,8 @@ export class GatewayMetrics {
 export class ModelMeter {
   readonly invocationsByOutcome = new Map<string, number>();
   coldStarts = 0;
-  billedGbSeconds = 0;
+  billedSeconds = 0;
+  billedByteSeconds = 0;
   costUsd = 0;
   private readonly requestsByStatus = new Map<number, HistogramSeries>();
   private readonly batchesByReason = new Map<string, HistogramSeries>();
@@ -153,7 +184,9 @@ export class ModelMeter {
     this.invocationsByOutcome.set(outcome, (this.invocationsByOutcome.get(outcome) ?? 0) + 1);
     if (!billing) return;
     if (billing.initDurationMs !== undefined) this.coldStarts++;
-    this.billedGbSeconds += (billing.billedDurationMs / 1000) * (billing.memoryMb / 1024);
+    const billedSeconds = billing.billedDurationMs / 1000;
+    this.billedSeconds += billedSeconds;
+    this.billedByteSeconds += billedSeconds * billing.memoryMb * bytesPerMb;
     this.costUsd += billing.costUsd;
   }
 }

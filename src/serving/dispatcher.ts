@@ -42,6 +42,8 @@ export class Dispatcher {
   private readonly timeouts: TimeoutQueue;
   private readonly maxAttempts: number;
   private peak = 0;
+  /** Warm-up invocations among those in flight. */
+  private warming = 0;
 
   constructor(
     private readonly invoker: FunctionInvoker,
@@ -62,10 +64,13 @@ export class Dispatcher {
     return this.inFlight;
   }
 
-  /** The most invocations in flight at once since the last call (how many instances traffic kept busy). */
+  /**
+   * The most traffic invocations in flight at once since the last call: how many instances
+   * traffic kept busy (warm-ups are left out, or each warm-up would ask for a larger one).
+   */
   takePeakInFlight(): number {
     const peak = this.peak;
-    this.peak = this.inFlight;
+    this.peak = this.inFlight - this.warming;
     return peak;
   }
 
@@ -93,15 +98,18 @@ export class Dispatcher {
    * with the outcome.
    */
   warmUp(model: string, config: ModelConfig, onDone: (outcome: Outcome) => void): void {
-    this.take();
+    this.inFlight++;
+    this.warming++;
     const event: FunctionEvent = { model, inputs: [], processes: config.processes, threadsPerProcess: config.threadsPerProcess };
     this.run(model, config, event, 0, true, (outcome) => {
+      this.warming--;
       this.finish(() => onDone(outcome));
     });
   }
 
   private take(): void {
-    if (++this.inFlight > this.peak) this.peak = this.inFlight;
+    this.inFlight++;
+    if (this.inFlight - this.warming > this.peak) this.peak = this.inFlight - this.warming;
   }
 
   /** Invocation number `attempt` for the items of `items` not settled yet. */

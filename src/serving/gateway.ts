@@ -17,6 +17,8 @@ export interface GatewayOptions {
   maxQueue?: number;
   /** Sees every arrival, batch, invocation (warm-ups included), answer and configuration. */
   observer?: ServingObserver;
+  /** Instances warmed after a change of configuration, at most. @default dispatcher.maxInFlight */
+  maxWarmInstances?: number;
   /** The batcher's first guess of a configuration's service time (from the model's profile). @default fallbackServiceTimePrior */
   serviceTimePrior?: (model: string) => ServiceTimePriorFor | undefined;
 }
@@ -157,7 +159,7 @@ export class Gateway {
       this.observer.onConfig?.(model, config, this.options.clock.nowMs());
       if (!restart) return done();
       const busy = Math.max(1, this.dispatcher.takePeakInFlight());
-      this.warmUp(model, Math.min(busy, this.options.dispatcher.maxInFlight ?? 4), () => done());
+      this.warmUp(model, Math.min(busy, this.options.maxWarmInstances ?? this.options.dispatcher.maxInFlight ?? 4), () => done());
     };
     if (config.memoryMb === before.memoryMb) return inForce();
     this.options.invoker.setMemoryMb(config.functionName, config.memoryMb, (error) => (error ? done(error) : inForce()));

@@ -94,6 +94,12 @@ describe('ferry detect', () => {
     expect(counts.length).toBeGreaterThan(3400);
   });
 
+  it('takes a generator spec where it takes a file', async () => {
+    const { output } = await detect({ series: 'gen:step?rates-per-s=10,40&change-at-s=240&duration-s=480&seed=3', detector: 'cusum', json: true });
+    expect(output.changePoints).toHaveLength(1);
+    expect(Math.abs(output.changePoints[0]!.index - 240)).toBeLessThanOrEqual(3);
+  });
+
   it('prints a readable list with a sparkline without --json', async () => {
     const file = await csv('human.csv', `count\n${stepCounts().join('\n')}\n`);
     const { lines } = await detect({ series: file, detector: 'cusum' });

@@ -150,7 +150,10 @@ describe('HTTP API (in-process inject)', () => {
     // A model the gateway does not serve is counted under "unknown": clients cannot mint label values.
     expect(text).toMatch(/ferry_errors_total\{model="unknown",code="UNKNOWN_MODEL"\} 1/);
     expect(text).not.toMatch(/model="nope"/);
-    expect(text).toMatch(/ferry_config\{model="mobilenetv2",key="batch_size"\} 1/);
+    // One gauge per config key, in base units: 1769 MB = 1769 x 2^20 bytes, 300 ms = 0.3 s.
+    expect(text).toMatch(/ferry_config_batch_size\{model="mobilenetv2"\} 1\n/);
+    expect(text).toMatch(/ferry_config_memory_bytes\{model="mobilenetv2"\} 1854930944\n/);
+    expect(text).toMatch(/ferry_config_slo_seconds\{model="mobilenetv2"\} 0.3\n/);
     expect(text).toMatch(/ferry_request_duration_seconds_count\{model="mobilenetv2",status="200"\} 1/);
     expect(text).toMatch(/ferry_queue_depth\{model="mobilenetv2"\} 0/);
     expect(text).toMatch(/ferry_invocations_in_flight 0/);

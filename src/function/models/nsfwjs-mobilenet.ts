@@ -33,6 +33,8 @@ export interface MobilenetReference {
   generatedBy: string;
   tfjsVersion: string;
   nsfwjsVersion: string;
+  /** mobilenetV2ModelSha256 of the model these outputs are for. */
+  modelSha256: string;
   inputs: { index: number; output: number[] }[];
 }
 
@@ -154,6 +156,14 @@ export async function loadMobilenetReference(): Promise<MobilenetReference> {
   return JSON.parse(await readFile(new URL('../../../models/mobilenetv2.reference.json', import.meta.url), 'utf8')) as MobilenetReference;
 }
 
+/**
+ * What the model is, whatever nsfwjs release ships it: the digest of its topology, weight
+ * manifest and weights. nsfwjs 4.3.0 and 4.4.0 ship the same files, for one.
+ */
+export function mobilenetV2ModelSha256(src: Pick<NsfwjsMobilenetV2, 'modelTopology' | 'weightsManifest' | 'weightData'>): string {
+  return createHash('sha256').update(JSON.stringify([src.modelTopology, src.weightsManifest])).update(src.weightData).digest('hex');
+}
+
 /** Short content key: a new nsfwjs release or converter change yields a new file name. */
 export function mobilenetV2CacheKey(src: Pick<NsfwjsMobilenetV2, 'nsfwjsVersion' | 'modelTopology' | 'weightsManifest'>): string {
   return createHash('sha256')
@@ -174,9 +184,11 @@ export async function ensureMobilenetV2Onnx(cacheDir: string): Promise<string> {
   const src = withWeights(files);
 
   const reference = await loadMobilenetReference();
-  if (reference.nsfwjsVersion !== src.nsfwjsVersion) {
-    throw new FerryError('MODEL_VERIFICATION_FAILED', `reference outputs are for nsfwjs ${reference.nsfwjsVersion} but ${src.nsfwjsVersion} is installed; ` +
-        'rerun `npx tsx scripts/make-mobilenet-reference.ts`',
+  // The reference is for a model, not a release: a release with the same files passes.
+  const modelSha256 = mobilenetV2ModelSha256(src);
+  if (reference.modelSha256 !== modelSha256) {
+    throw new FerryError('MODEL_VERIFICATION_FAILED', `Expected the MobileNetV2 the reference outputs are for (nsfwjs ${reference.nsfwjsVersion}, ` +
+        `sha256 ${reference.modelSha256}), got sha256 ${modelSha256} from nsfwjs ${src.nsfwjsVersion}; rerun \`npx tsx scripts/make-mobilenet-reference.ts\``,
     );
   }
   const bytes = convertLayersModel(src.modelTopology, decodeTfjsWeights(src.weightsManifest, src.weightData), {

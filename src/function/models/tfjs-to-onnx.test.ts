@@ -6,7 +6,7 @@ import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureMobilenetV2Onnx, loadMobilenetReference, loadNsfwjsMobilenetV2, MOBILENET_V2_INPUT_SIZE as S,
-  referenceInput, runMobilenetV2Onnx, verifyMobilenetV2Onnx,
+  mobilenetV2ModelSha256, referenceInput, runMobilenetV2Onnx, verifyMobilenetV2Onnx,
 } from './nsfwjs-mobilenet.js';
 import { convertLayersModel, type LayersModelTopology } from './tfjs-to-onnx.js';
 import { decodeTfjsWeights, weightSpecsOf, type TfjsWeightsGroup } from './tfjs-weights.js';
@@ -73,6 +73,14 @@ describe('nsfwjs MobileNetV2 converted to ONNX', () => {
   it('matches the stored tfjs reference outputs', async () => {
     const { maxAbsDiff: diff } = await verifyMobilenetV2Onnx(onnxBytes, await loadMobilenetReference());
     expect(diff).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('has a stored reference for the installed model, told apart by its weights, not its release', async () => {
+    const src = loadNsfwjsMobilenetV2();
+    expect(mobilenetV2ModelSha256(src)).toBe((await loadMobilenetReference()).modelSha256);
+    const flipped = src.weightData.slice();
+    flipped[1000] = flipped[1000]! ^ 1;
+    expect(mobilenetV2ModelSha256({ ...src, weightData: flipped })).not.toBe(mobilenetV2ModelSha256(src));
   });
 
   it('rejects a model whose outputs do not match the reference', async () => {

@@ -1,0 +1,169 @@
+import { isItemError } from '../core/function-event.js';
+import { quantile, quantileOfSorted } from '../core/stats.js';
+import type { TuningConfig } from '../core/tuning-controller.js';
+import type { InvocationRecord, ModelTuningEvent, ServingObserver } from '../serving/events.js';
+import type { ModelConfig } from '../serving/model-config.js';
+import type { ItemSettlement } from '../serving/pending-item.js';
+
+/** One window of the timeline (`--plot`): what arrived, what it cost, the p99, the config. */
+export interface TimelineWindow {
+  startS: number;
+  arrivals: number;
+  arrivalRatePerS: number;
+  answered: number;
+  costUsd: number;
+  /** p99 of the requests answered in the window (null when none). */
+  p99Ms: number | null;
+  withinSlo: number;
+  /** The configuration in force when the window began. */
+  config: TuningConfig;
+}
+
+/** What one policy's run is reported as (the `ferry simulate --json` contract, per policy). */
+export interface PolicyTotals {
+  requests: number;
+  answered: number;
+  invocations: number;
+  coldStarts: number;
+  costUsd: number;
+  warmupCostUsd: number;
+  costPerMillionUsd: number;
+  sloAttainment: number;
+  p50Ms: number;
+  p99Ms: number;
+  configChanges: number;
+  throttled: number;
+  errors: number;
+}
+
+/**
+ * Collects a simulated run from serving's observer calls and tuning events, the same
+ * calls /metrics gets live: every answer, every billed invocation (warm-ups apart),
+ * every configuration change; and a timeline in windows of `windowMs`.
+ */
+export class SimReport implements ServingObserver {
+  requests = 0;
+  private answered = 0;
+  private withinSlo = 0;
+  private throttled = 0;
+  private errors = 0;
+  private latenciesMs = new Float64Array(1024);
+  private invocations = 0;
+  private coldStarts = 0;
+  private costUsd = 0;
+  private warmupCostUsd = 0;
+  /** Cost of a policy's own tuning invocations outside serving (Power Tuning's). */
+  private extraCostUsd = 0;
+  private configChanges = -1;
+  private config: TuningConfig = { memoryMb: 0, batchSize: 0, processes: 0 };
+  readonly windows: TimelineWindow[] = [];
+  readonly tuningEvents: ModelTuningEvent[] = [];
+  private window = emptyWindow();
+  private windowConfig: TuningConfig | undefined;
+
+  constructor(
+    private readonly sloMs: number,
+    private readonly windowMs: number,
+  ) {}
+
+  onArrivals(_model: string, count: number): void {
+    this.requests += count;
+    this.window.arrivals += count;
+  }
+
+  onAnswer(_model: string, _arrivalMs: number, latencyMs: number, answer: ItemSettlement): void {
+    if (this.answered === this.latenciesMs.length) {
+      const grown = new Float64Array(this.latenciesMs.length * 2);
+      grown.set(this.latenciesMs);
+      this.latenciesMs = grown;
+    }
+    const failed = isItemError(answer);
+    // A failed request never met its SLO: it counts at infinite latency in the percentiles.
+    const ms = failed ? Infinity : latencyMs;
+    this.latenciesMs[this.answered++] = ms;
+    this.window.answered++;
+    this.window.latenciesMs.push(ms);
+    if (failed) {
+      if (answer.error.code === 'THROTTLED') this.throttled++;
+      else this.errors++;
+    } else if (latencyMs <= this.sloMs) {
+      this.withinSlo++;
+      this.window.withinSlo++;
+    }
+  }
+
+  onInvocation(record: InvocationRecord): void {
+    this.invocations++;
+    if (!record.billing) return;
+    if (record.billing.initDurationMs !== undefined) this.coldStarts++;
+    this.costUsd += record.billing.costUsd;
+    this.window.costUsd += record.billing.costUsd;
+    if (record.warmup) this.warmupCostUsd += record.billing.costUsd;
+  }
+
+  onConfig(_model: string, config: ModelConfig): void {
+    this.configChanges++;
+    this.config = { memoryMb: config.memoryMb, batchSize: config.batchSize, processes: config.processes };
+  }
+
+  onTuning(event: ModelTuningEvent): void {
+    this.tuningEvents.push(event);
+  }
+
+  /** Tuning invocations a policy ran outside serving (they are billed like any other). */
+  addTuningCost(costUsd: number, invocations: number, coldStarts: number): void {
+    this.extraCostUsd += costUsd;
+    this.invocations += invocations;
+    this.coldStarts += coldStarts;
+  }
+
+  /** Closes the current timeline window (the runner calls this every `windowMs`). */
+  closeWindow(startMs: number): void {
+    const w = this.window;
+    this.windows.push({
+      startS: startMs / 1000, arrivals: w.arrivals, arrivalRatePerS: w.arrivals / (this.windowMs / 1000), answered: w.answered,
+      costUsd: w.costUsd, p99Ms: w.latenciesMs.length > 0 ? finiteOrNull(quantile(w.latenciesMs, 0.99)) : null,
+      withinSlo: w.withinSlo, config: { ...(this.windowConfig ?? this.config) },
+    });
+    this.window = emptyWindow();
+    this.windowConfig = { ...this.config };
+  }
+
+  get answeredCount(): number {
+    return this.answered;
+  }
+
+  /** Requests answered late or with an error so far. */
+  get missCount(): number {
+    return this.answered - this.withinSlo;
+  }
+
+  totals(): PolicyTotals {
+    const latencies = this.latenciesMs.slice(0, this.answered).sort();
+    const costUsd = this.costUsd + this.extraCostUsd;
+    return {
+      requests: this.requests,
+      answered: this.answered,
+      invocations: this.invocations,
+      coldStarts: this.coldStarts,
+      costUsd,
+      warmupCostUsd: this.warmupCostUsd,
+      costPerMillionUsd: this.answered > 0 ? (costUsd / this.answered) * 1e6 : 0,
+      sloAttainment: this.requests > 0 ? this.withinSlo / this.requests : 1,
+      p50Ms: latencies.length > 0 ? quantileOfSorted(latencies, 0.5) : 0,
+      p99Ms: latencies.length > 0 ? quantileOfSorted(latencies, 0.99) : 0,
+      configChanges: Math.max(0, this.configChanges),
+      throttled: this.throttled,
+      errors: this.errors,
+    };
+  }
+}
+
+function emptyWindow() {
+  return { arrivals: 0, answered: 0, costUsd: 0, latenciesMs: [] as number[], withinSlo: 0 };
+}
+
+function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
