@@ -7,6 +7,7 @@ import { createHttpServer, type GatewayHttpServer } from '../../src/gateway/http
 import { shutdownGateway } from '../../src/gateway/shutdown.js';
 import { systemClock } from '../../src/util/system-clock.js';
 import { inject } from '../helpers/inject.js';
+import { rawExchange } from '../helpers/raw-http.js';
 
 const model = { functionName: 'fn', batchSize: 1, processes: 1, threadsPerProcess: 1, memoryMb: 1769, sloMs: 300 };
 // A 1x1 PNG: admission checks that BYTES entries are images of an accepted format.
@@ -29,27 +30,6 @@ async function serve(options: { jsonBodyLimitBytes?: number; invocationMs?: numb
   return { app, gateway, metrics, invoker, port: Number(new URL(url).port), url };
 }
 
-/** Writes raw bytes on a fresh connection and returns everything the server sent until it closed (or `waitMs`). */
-function rawExchange(port: number, chunks: Array<string | Buffer>, waitMs = 2000): Promise<{ text: string; closedByServer: boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let text = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ text, closedByServer: false });
-    }, waitMs);
-    socket.on('data', (data) => (text += data.toString('latin1')));
-    socket.on('end', () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ text, closedByServer: true });
-    });
-    socket.on('error', reject);
-    socket.on('connect', () => {
-      for (const chunk of chunks) socket.write(chunk);
-    });
-  });
-}
 
 describe('HTTP safety (node:http server)', () => {
   it('refuses prototype-poisoning keys in JSON bodies, spelt plainly or with \\u escapes', async () => {

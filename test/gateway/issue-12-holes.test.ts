@@ -19,6 +19,7 @@ import type { Gateway } from '../../src/serving/gateway.js';
 import { systemClock } from '../../src/util/system-clock.js';
 import { readFileSync } from 'node:fs';
 import { testCacheDir } from '../helpers/function.js';
+import { rawExchange } from '../helpers/raw-http.js';
 
 const png = readFileSync(sampleFile('cartoon-house.png'));
 const jpeg = readFileSync(sampleFile('dunes.jpg'));
@@ -48,24 +49,6 @@ const post = (url: string, body: string | Buffer, contentType = 'application/jso
   fetch(url, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body) });
 const bytesRequest = (images: string[]) => JSON.stringify({ inputs: [{ name: 'image', shape: [images.length], datatype: 'BYTES', data: images }] });
 
-/** Writes raw bytes on one connection; collects what comes back until the server closes or `waitMs` passes. */
-function rawExchange(port: number, data: string | Buffer, waitMs = 1500): Promise<{ text: string; closedByServer: boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let text = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ text, closedByServer: false });
-    }, waitMs);
-    socket.on('data', (chunk) => (text += chunk.toString('latin1')));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ text, closedByServer: true });
-    });
-    socket.on('error', reject);
-    socket.on('connect', () => socket.write(data));
-  });
-}
 
 /** The JSON bodies of the responses in a raw HTTP/1.1 exchange (Content-Length framed). */
 function responses(text: string): Array<{ status: number; headers: string; body: string }> {
