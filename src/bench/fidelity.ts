@@ -1,11 +1,10 @@
-import { BayesOpt } from '../core/bayes-opt.js';
 import { createChangePointDetector } from '../core/change-point/detectors.js';
-import { ConfigSpace } from '../core/config-space.js';
 import { runLoadgen } from '../loadgen/loadgen.js';
 import type { ReplayProgress } from '../loadgen/replay.js';
 import { Autotune, type AutotuneWindows } from '../serving/autotune.js';
 import { combineObservers, TuningEventSink } from '../serving/events.js';
 import { defaultModelConfig, type ModelConfig } from '../serving/model-config.js';
+import { createOnlineTuner } from '../serving/online-tuner.js';
 import { jointBoPolicy } from '../sim/policies/joint-bo.js';
 import { staticPolicy, type StaticConfig } from '../sim/policies/static.js';
 import { buildSetup } from '../sim/setup.js';
@@ -41,6 +40,8 @@ export interface FidelityOptions {
   /** The simulator's seed and the optimizer's, live and simulated. */
   seed: number;
   cacheDir: string;
+  /** The simulator's profile (`ferry profile --out`): this machine's. @default the shipped one */
+  profile?: string;
   /** Which policies (by name); @default all */
   policies?: readonly FidelityPolicy[];
 }
@@ -110,7 +111,7 @@ async function runLive(
   try {
     autotune?.start(serving.gateway, [{
       model: options.model,
-      tuner: new BayesOpt({ space: new ConfigSpace(), sloMs: options.sloMs, seed: options.seed, context: { minRatePerS: 0.1, maxRatePerS: 1000 } }),
+      tuner: createOnlineTuner({ sloMs: options.sloMs, seed: options.seed, windowRequests: tuneWindows.minRequests!, windowMs: tuneWindows.minWindowMs! }),
       detector: createChangePointDetector('bocpd', {}),
     }], tuneWindows);
     log(`${policy.name}: live, replaying ${options.durationS} s of ${options.trace} at x${options.timeScale}`);
@@ -144,6 +145,7 @@ function simulate(policy: FidelityPolicy, options: FidelityOptions, hostBackgrou
   const { setup } = buildSetup({
     trace: options.trace, model: options.model, sloMs: options.sloMs, seed: options.seed, timeScale: options.timeScale,
     durationS: options.durationS, hostCores: options.hostCores, hostBackgroundCores, concurrency: options.concurrency,
+    ...(options.profile ? { profile: options.profile } : {}),
   });
   const recorder = new InvocationRecorder();
   const inner = policy.kind === 'static' ? staticPolicy(policy.config) : jointBoPolicy({ tunerSeed: options.seed, windows: tuneWindows });

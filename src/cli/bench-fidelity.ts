@@ -18,6 +18,7 @@ interface FidelityFlags {
   hostCores: number;
   seed: number;
   runs: number;
+  profile?: string;
   json?: boolean;
 }
 
@@ -33,6 +34,7 @@ export function registerFidelityBench(bench: Command): void {
     .option('--host-cores <n>', "the simulator's shared host cores (this machine's)", numberOption('--host-cores', 0, 1024, true), 2)
     .option('--seed <n>', 'seed of the simulator and of the optimizer (live and simulated)', integerOption('--seed', 0, 2 ** 31), 1)
     .option('--runs <n>', 'repeat everything and report medians', integerOption('--runs', 1, 10), 1)
+    .option('--profile <file>', "the simulator's profile: this machine's (`ferry profile --out FILE`); default the shipped one")
     .option('--json', 'print the results as JSON')
     .action(async (flags: FidelityFlags) => {
       const log = (line: string) => console.error(line);
@@ -40,6 +42,7 @@ export function registerFidelityBench(bench: Command): void {
       const options: FidelityOptions = {
         model: defaultModelName, trace: flags.trace, timeScale: flags.timeScale, durationS: flags.durationS, sloMs: flags.sloMs,
         concurrency: flags.concurrency, hostCores: flags.hostCores, seed: flags.seed, cacheDir: functionOptionsFromEnv(process.env).cacheDir,
+        ...(flags.profile ? { profile: flags.profile } : {}),
       };
       const runs: FidelityOutput['runs'] = [];
       for (let i = 0; i < flags.runs; i++) {

@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BayesOpt } from '../core/bayes-opt.js';
 import { changePointDetectorNames, createChangePointDetector, isChangePointDetectorName, type ChangePointDetectorName } from '../core/change-point/detectors.js';
 import { ConfigSpace, maxProcessesFor } from '../core/config-space.js';
 import { FerryError } from '../core/errors.js';
@@ -12,6 +11,7 @@ import { startServing } from '../gateway/start-serving.js';
 import { TuningLog } from '../gateway/tuning-log.js';
 import { subscribeTuningOutput } from '../gateway/tuning-output.js';
 import { Autotune } from '../serving/autotune.js';
+import { createOnlineTuner, defaultTuneHorizonS } from '../serving/online-tuner.js';
 import { TuningEventSink } from '../serving/events.js';
 import { defaultModelConfig, type ModelConfig } from '../serving/model-config.js';
 import { cpuQuotaNote } from '../platform/local/cpu-quota.js';
@@ -44,6 +44,7 @@ interface ServeFlags {
   seed: number;
   tuneWindowRequests: number;
   tuneWindowS: number;
+  tuneHorizonS: number;
 }
 
 export function registerServe(program: Command): void {
@@ -74,6 +75,7 @@ export function registerServe(program: Command): void {
     .option('--seed <n>', 'with --tune: seed of the optimizer', integerOption('--seed', 0, 2 ** 31), 1)
     .option('--tune-window-requests <n>', 'with --tune: requests per evaluation window, at least', integerOption('--tune-window-requests', 20, 1_000_000), 200)
     .option('--tune-window-s <s>', 'with --tune: seconds per evaluation window, at least', integerOption('--tune-window-s', 1, 86_400), 20)
+    .option('--tune-horizon-s <s>', 'with --tune: seconds a configuration found is expected to serve; trials whose expected saving over it does not pay for them are skipped (0: no pricing)', integerOption('--tune-horizon-s', 0, 30 * 86_400), defaultTuneHorizonS)
     .action(async (flags: ServeFlags) => {
       const memoryError = checkMemoryMb(flags.memoryMb);
       if (memoryError) throw new FerryError('INVALID_ARGUMENT', memoryError);
@@ -134,7 +136,7 @@ export function registerServe(program: Command): void {
           if (evaluations > 0) console.log(`ferry tune ${model}: resumed from ${evaluations} earlier evaluations in ${logFile}`);
           return {
             model, earlier,
-            tuner: new BayesOpt({ space: new ConfigSpace(), sloMs: flags.sloMs, seed: flags.seed, context: { minRatePerS: 0.1, maxRatePerS: 1000 } }),
+            tuner: createOnlineTuner({ sloMs: flags.sloMs, seed: flags.seed, windowRequests: flags.tuneWindowRequests, windowMs: flags.tuneWindowS * 1000, horizonS: flags.tuneHorizonS }),
             detector: createChangePointDetector(flags.detector as ChangePointDetectorName, {}),
           };
         });

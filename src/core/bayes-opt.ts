@@ -4,6 +4,7 @@ import { configKey, ConfigSpace, type Config, type ContextRange } from './config
 import { defaultGpBounds, GaussianProcess, type GpHyperparameters, type GpPrediction } from './gaussian-process.js';
 import { fitLinearTrend } from './linear-trend.js';
 import { Rng } from './random.js';
+import { switchCostUsd, trialValueUsd, type SwitchContext, type TrialEconomics } from './tuning-economics.js';
 
 /**
  * Online Bayesian optimization of (memory, batch size, processes), after CherryPick (NSDI
@@ -47,6 +48,15 @@ import { Rng } from './random.js';
  *   incumbent. On the MobileNetV2 surfaces (ferry bench tuner) a floor of 10 left the final
  *   incumbent within 5% of the optimum in about half the runs, 15 in 70%, 20 in 92%
  *   (measured with an earlier optimizer; the benchmark prints the current figure).
+ * - Priced exploration (`economics`, what `ferry serve --tune` runs): each safe candidate is
+ *   scored by its trial's expected net value in dollars (tuning-economics.ts): the saving
+ *   EI x P(feasible) promises over the requests of a horizon, less what the trial window
+ *   pays above the incumbent and the cold starts of the switches there and back. The
+ *   episode stops as soon as no candidate's value is positive: at a low arrival rate a 5%
+ *   saving is not worth a window at a 3x dearer corner, at a high one it is. A warm episode
+ *   opens without a design (the contextual models already predict the new rate).
+ * - Bounded history (`maxHistory`): the current episode's observations, then the most recent
+ *   of earlier episodes; a long run no longer refits every window it ever measured.
  * - Episodes: `restart({ keepHistory })` starts a new tuning episode, e.g. after a change
  *   point in the arrival rate. With the rate as an extra GP input (`context`), keeping history
  *   warm-starts the new episode: its models keep the earlier episodes' observations, and it
@@ -58,7 +68,7 @@ import { Rng } from './random.js';
  *
  * Deterministic for a seed: every random choice draws from one seeded generator.
  */
-export interface TuningContext {
+export interface TuningContext extends SwitchContext {
   arrivalRatePerS: number;
 }
 
@@ -94,6 +104,18 @@ export interface BayesOptOptions {
   stopWindow?: number;
   stopImprovement?: number;
   minEvaluations?: number;
+  /**
+   * Price exploration in dollars (tuning-economics.ts): a candidate is scored by its trial's
+   * expected net value instead of EI x P(feasible), the episode stops once no candidate's
+   * value is positive, and a warm episode skips its initial design (the models already
+   * predict the new rate). Off: the sample-efficiency optimizer of ferry bench tuner.
+   */
+  economics?: TrialEconomics;
+  /**
+   * Observations kept for the models, at most: the current episode's all, then the most
+   * recent of earlier episodes (a fit is cubic in their number). @default 120
+   */
+  maxHistory?: number;
 }
 
 /**
@@ -134,6 +156,13 @@ function batchWindow(e: Evaluation): BatchWindow {
   return { config: e.config, feasible: e.slack <= 0, ...(e.meanBatchSize === undefined ? {} : { meanBatchSize: e.meanBatchSize }) };
 }
 
+/** A configuration (its index) with the models' view of it. */
+interface Scored {
+  i: number;
+  cost: GpPrediction;
+  pf: number;
+}
+
 /** A posterior over the encoded space: a GP, or a GP plus its trend. */
 interface Predictor {
   predict(point: readonly number[]): GpPrediction;
@@ -141,14 +170,18 @@ interface Predictor {
 
 export class BayesOpt {
   readonly space: ConfigSpace;
-  private readonly options: Required<Omit<BayesOptOptions, 'space' | 'context' | 'seed'>>;
+  private readonly options: Required<Omit<BayesOptOptions, 'space' | 'context' | 'seed' | 'economics'>>;
+  private readonly economics: TrialEconomics | undefined;
   private readonly rng: Rng;
   private history: Evaluation[] = [];
   private episode = 0;
   private design: number[] | undefined;
   private hp: { cost?: GpHyperparameters; slack?: GpHyperparameters } = {};
   private lastRate: number | undefined;
+  /** The configuration last observed: the one in force, which a switch leaves. */
+  private lastConfig: Config | undefined;
   private stopped = false;
+  private stopReason = 'stopping rule fired: incumbent';
 
   constructor(options: BayesOptOptions) {
     if (!(options.sloMs > 0)) throw new RangeError(`Expected a positive SLO, got ${options.sloMs}`);
@@ -163,12 +196,20 @@ export class BayesOpt {
       stopWindow: options.stopWindow ?? 4,
       stopImprovement: options.stopImprovement ?? 0.01,
       minEvaluations: options.minEvaluations ?? 20,
+      maxHistory: options.maxHistory ?? 120,
     };
+    this.economics = options.economics;
+    if (!(this.options.maxHistory >= 1)) throw new RangeError(`Expected maxHistory of 1 or more, got ${this.options.maxHistory}`);
   }
 
   /** Evaluations in the current episode. */
   get evaluations(): number {
     return this.current().length;
+  }
+
+  /** Observations the models are fitted on (bounded by maxHistory). */
+  get historySize(): number {
+    return this.history.length;
   }
 
   /** True once the stopping rule fired (or the space is exhausted): suggest() exploits. */
@@ -187,6 +228,7 @@ export class BayesOpt {
     this.episode++;
     this.design = undefined;
     this.stopped = false;
+    this.stopReason = 'stopping rule fired: incumbent';
     if (!options.keepHistory) {
       this.history = [];
       this.hp = {};
@@ -196,7 +238,7 @@ export class BayesOpt {
   suggest(context?: TuningContext): Suggestion {
     const rate = this.rate(context);
     this.lastRate = rate;
-    if (this.done) return this.exploit(this.stopped ? 'stopping rule fired: incumbent' : 'space exhausted: incumbent');
+    if (this.done) return this.exploit(this.stopped ? this.stopReason : 'space exhausted: incumbent');
     const seen = new Set(this.current().map((e) => e.index));
     const unseen = this.space.configs.map((_, i) => i).filter((i) => !seen.has(i));
     const windows = this.current().map(batchWindow);
@@ -204,7 +246,9 @@ export class BayesOpt {
     const open = fresh.length > 0 ? fresh : unseen;
     const inputs = this.space.configs.map((c) => this.space.encode(c, rate));
     const warm = this.history.length > this.current().length;
-    if (this.current().length < this.options.initialPoints) return this.designPoint(open, inputs);
+    // A priced warm episode needs no design: the models already predict the new rate.
+    const designed = this.economics && warm && this.history.length - this.current().length >= this.options.initialPoints;
+    if (!designed && this.current().length < this.options.initialPoints) return this.designPoint(open, inputs);
     const { slackGp, costGp } = this.fit();
     const predicted = inputs.map((x, i) => {
       const cost = costGp.predict(x);
@@ -231,6 +275,7 @@ export class BayesOpt {
       const pick = safe.reduce((a, b) => (b.pf > a.pf ? b : a));
       return this.propose(pick.i, 'nothing feasible seen yet: max P(feasible)', pick.pf);
     }
+    if (this.economics) return this.pricedPick(safe, predicted, reference, why, incumbent?.config, context);
     const score = (s: (typeof safe)[number]) => expectedImprovement(s.cost.mean, Math.sqrt(s.cost.variance), reference, this.options.xi) * s.pf;
     let pick = safe[0]!;
     let pickScore = -Infinity;
@@ -242,6 +287,45 @@ export class BayesOpt {
       }
     }
     return this.propose(pick.i, `${why}: EI x P(feasible) = ${pickScore.toExponential(2)}`, pick.pf);
+  }
+
+  /**
+   * The safe candidate whose trial has the largest expected net value in dollars
+   * (tuning-economics.ts); none positive: the episode stops on its incumbent.
+   */
+  private pricedPick(
+    safe: readonly Scored[], predicted: readonly Scored[], reference: number, why: string,
+    incumbent: Config | undefined, context: TuningContext | undefined,
+  ): Suggestion {
+    const economics = this.economics!;
+    const rate = context?.arrivalRatePerS ?? this.lastRate ?? 1;
+    const from = this.lastConfig;
+    // Where serving goes back to if a trial is not kept: the incumbent, or (warm, none yet)
+    // the predicted best of the likely feasible.
+    const home = incumbent ?? this.space.configs[predicted.filter((p) => p.pf >= 0.5).reduce((a, b) => (b.cost.mean < a.cost.mean ? b : a), safe[0]!).i]!;
+    const switchContext: SwitchContext = { ...(context?.instancesInUse !== undefined ? { instancesInUse: context.instancesInUse } : {}), ...(context?.coldStartMs !== undefined ? { coldStartMs: context.coldStartMs } : {}) };
+    let pick: Scored | undefined;
+    let pickValue = -Infinity;
+    for (const s of safe) {
+      const config = this.space.configs[s.i]!;
+      const value = trialValueUsd({
+        logCost: s.cost, pFeasible: s.pf,
+        expectedImprovement: expectedImprovement(s.cost.mean, Math.sqrt(s.cost.variance), reference, this.options.xi),
+        referenceLogCost: reference, arrivalRatePerS: rate,
+        switchInUsd: from ? switchCostUsd(from, config, switchContext) : 0,
+        switchBackUsd: switchCostUsd(config, home, switchContext),
+      }, economics);
+      if (value > pickValue) {
+        pickValue = value;
+        pick = s;
+      }
+    }
+    if (!pick || !(pickValue > 0)) {
+      this.stopped = true;
+      this.stopReason = `no trial pays for itself over ${economics.horizonS} s (best expected net ${pickValue.toExponential(2)} USD): incumbent`;
+      return this.exploit(this.stopReason);
+    }
+    return this.propose(pick.i, `${why}, priced: expected net ${pickValue.toExponential(2)} USD over ${economics.horizonS} s`, pick.pf);
   }
 
   /** The models' view of one configuration: log cost per request and P(feasible). Needs an observation. */
@@ -275,7 +359,18 @@ export class BayesOpt {
       logCost: Math.log(observation.costUsdPerRequest),
       slack: Math.min(3, Math.max(-3, Math.log(observation.p99Ms / this.options.sloMs))),
     });
+    this.lastConfig = this.history[this.history.length - 1]!.config;
+    this.trimHistory();
     this.updateStopping();
+  }
+
+  /** Drops the oldest observations of earlier episodes beyond maxHistory (then the episode's own oldest). */
+  private trimHistory(): void {
+    const excess = this.history.length - this.options.maxHistory;
+    if (excess <= 0) return;
+    const earlier = this.history.filter((e) => e.episode !== this.episode);
+    const drop = new Set((earlier.length >= excess ? earlier : this.history).slice(0, excess));
+    this.history = this.history.filter((e) => !drop.has(e));
   }
 
   /** Best feasible observed cost after each evaluation of this episode (Infinity before one). */

@@ -61,6 +61,10 @@ export class TuningController {
   private costUsd = 0;
   private invocations = 0;
   private batchedRequests = 0;
+  /** Billed instance time of the window's invocations, for the instances a switch must start. */
+  private busyMs = 0;
+  /** Every cold start's INIT so far (not per window: they are rare). */
+  private coldStarts = { count: 0, totalMs: 0 };
   private arrivals = 0;
   private intervalArrivals = 0;
   private intervalTimer: TimerId;
@@ -112,12 +116,24 @@ export class TuningController {
     this.maybeCloseWindow();
   }
 
-  /** One billed invocation: its cost and how many requests its batch carried. */
-  recordInvocation(costUsd: number, batchSize: number): void {
+  /** A warm-up's INIT, if it was a cold start: it prices the next change of configuration. */
+  recordColdStart(initMs: number | undefined): void {
+    if (initMs === undefined) return;
+    this.coldStarts.count++;
+    this.coldStarts.totalMs += initMs;
+  }
+
+  /**
+   * One billed invocation: its cost, how many requests its batch carried, and (when the
+   * platform said) its billed time and a cold start's INIT.
+   */
+  recordInvocation(costUsd: number, batchSize: number, billedMs?: number, initMs?: number): void {
+    this.recordColdStart(initMs);
     if (this.applying) return;
     this.costUsd += costUsd;
     this.invocations++;
     this.batchedRequests += batchSize;
+    this.busyMs += billedMs ?? 0;
   }
 
   stop(): void {
@@ -160,7 +176,12 @@ export class TuningController {
   }
 
   private closeWindow(): void {
-    const context = { arrivalRatePerS: this.rateSinceWindowStart() };
+    const windowMs = Math.max(1, this.clock.nowMs() - this.windowStartMs);
+    const context: TuningContext = {
+      arrivalRatePerS: this.rateSinceWindowStart(),
+      ...(this.busyMs > 0 ? { instancesInUse: this.busyMs / windowMs } : {}),
+      ...(this.coldStarts.count > 0 ? { coldStartMs: this.coldStarts.totalMs / this.coldStarts.count } : {}),
+    };
     const requests = this.latenciesMs.length;
     const evaluation = {
       costUsdPerRequest: this.costUsd / requests,
@@ -199,6 +220,7 @@ export class TuningController {
     this.costUsd = 0;
     this.invocations = 0;
     this.batchedRequests = 0;
+    this.busyMs = 0;
     this.arrivals = 0;
   }
 }

@@ -86,8 +86,12 @@ export class Autotune implements ServingObserver {
     // A warm-up carries no request: what it costs belongs to the change of configuration,
     // not to the configuration's own cost per request (the controller is between windows
     // then anyway). Serving's reports count it.
-    if (record.warmup || !record.billing) return;
-    this.guard(record.model, (controller) => controller.recordInvocation(record.billing!.costUsd, record.batchSize));
+    if (!record.billing) return;
+    const billing = record.billing;
+    this.guard(record.model, (controller) => {
+      if (record.warmup) controller.recordColdStart(billing.initDurationMs);
+      else controller.recordInvocation(billing.costUsd, record.batchSize, billing.billedDurationMs, billing.initDurationMs);
+    });
   }
 
   stop(): void {

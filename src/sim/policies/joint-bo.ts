@@ -1,8 +1,7 @@
-import { BayesOpt } from '../../core/bayes-opt.js';
 import { createChangePointDetector, type ChangePointDetectorName } from '../../core/change-point/detectors.js';
-import { ConfigSpace } from '../../core/config-space.js';
 import type { Tuner } from '../../core/tuning-controller.js';
 import { Autotune, type AutotuneWindows } from '../../serving/autotune.js';
+import { createOnlineTuner } from '../../serving/online-tuner.js';
 import type { Policy } from '../simulate.js';
 import { defaultStaticConfig, describeConfig, modelConfig, type StaticConfig } from './static.js';
 
@@ -19,6 +18,8 @@ export interface JointBoOptions {
    * simulated tuning the same one). @default drawn from the run's seeded random source
    */
   tunerSeed?: number;
+  /** `ferry serve --tune-horizon-s` (0: exploration not priced). @default serve's */
+  horizonS?: number;
 }
 
 /**
@@ -45,12 +46,17 @@ export function jointBoPolicy(options: JointBoOptions = {}): Policy {
           sink.subscribe((event) => {
             if (event.kind === 'applied') applied++;
           });
-          const tuner = new BayesOpt({ space: new ConfigSpace(), sloMs: setup.sloMs, seed: options.tunerSeed ?? Math.floor(rng.next() * 2 ** 31), context: { minRatePerS: 0.1, maxRatePerS: 1000 } });
+          const windows = { minRequests: 200, minWindowMs: 20_000, ...options.windows };
+          const tuner = createOnlineTuner({
+            sloMs: setup.sloMs, seed: options.tunerSeed ?? Math.floor(rng.next() * 2 ** 31),
+            windowRequests: windows.minRequests, windowMs: windows.minWindowMs,
+            ...(options.horizonS !== undefined ? { horizonS: options.horizonS } : {}),
+          });
           autotune.start(gateway, [{
             model: setup.model,
             tuner: options.wrapTuner ? options.wrapTuner(tuner) : tuner,
             detector: createChangePointDetector(options.detector ?? 'bocpd', {}),
-          }], { minRequests: 200, minWindowMs: 20_000, ...options.windows });
+          }], windows);
         },
         stop: () => autotune?.stop(),
         describe: () => {

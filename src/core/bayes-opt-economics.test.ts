@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { BayesOpt } from './bayes-opt.js';
+import { ConfigSpace, type Config } from './config-space.js';
+import { Rng } from './random.js';
+import type { TrialEconomics } from './tuning-economics.js';
+
+const space = new ConfigSpace();
+const sloMs = 500;
+const economics: TrialEconomics = { horizonS: 1800, windowRequests: 200, windowS: 20 };
+const context = { minRatePerS: 0.1, maxRatePerS: 1000 };
+
+/** A bowl in the encoded inputs whose optimum is cut by the SLO (as bayes-opt.test.ts's), the same at every rate. */
+function truth(config: Config): { costUsdPerRequest: number; p99Ms: number } {
+  const [u, v, w, z] = space.encode(config) as [number, number, number, number];
+  const cost = 4e-7 * Math.exp(1.5 * ((u - 0.3) ** 2 + (v - 0.9) ** 2) + 0.8 * w + 0.3 * (1 - z));
+  return { costUsdPerRequest: cost, p99Ms: sloMs * Math.exp(2.5 * (v - 0.55) - 1.5 * (u - 0.5)) };
+}
+
+/** Windows until the priced optimizer stops (or `limit`), at a steady rate. */
+function windowsToStop(bo: BayesOpt, ratePerS: number, seed: number, limit = 40): { windows: number; last: string } {
+  const rng = new Rng(seed);
+  let config: Config = { memoryMb: 3538, batchSize: 8, processes: 2 };
+  for (let i = 1; i <= limit; i++) {
+    const t = truth(config);
+    bo.observe(config, { costUsdPerRequest: t.costUsdPerRequest * Math.exp(0.03 * rng.normal()), p99Ms: t.p99Ms * Math.exp(0.03 * rng.normal()) }, { arrivalRatePerS: ratePerS });
+    const next = bo.suggest({ arrivalRatePerS: ratePerS });
+    if (bo.done) return { windows: i, last: next.reason };
+    config = next;
+  }
+  return { windows: limit, last: 'limit' };
+}
+
+describe('BayesOpt with priced exploration', () => {
+  it('stops once no trial pays for itself, sooner at a low arrival rate than at a high one', () => {
+    let lowSooner = 0;
+    for (let seed = 1; seed <= 4; seed++) {
+      const low = windowsToStop(new BayesOpt({ space, sloMs, seed, context, economics }), 0.5, seed);
+      const high = windowsToStop(new BayesOpt({ space, sloMs, seed, context, economics }), 200, seed);
+      expect(low.last).toMatch(/no trial pays for itself/);
+      if (low.windows < high.windows) lowSooner++;
+    }
+    expect(lowSooner).toBeGreaterThanOrEqual(3);
+  });
+
+  it('serves the incumbent once stopped: the cheapest feasible window of the episode', () => {
+    const bo = new BayesOpt({ space, sloMs, seed: 3, context, economics });
+    windowsToStop(bo, 0.5, 3);
+    const best = bo.best()!;
+    const next = bo.suggest({ arrivalRatePerS: 0.5 });
+    expect({ memoryMb: next.memoryMb, batchSize: next.batchSize, processes: next.processes }).toEqual(best.config);
+    expect(best.p99Ms).toBeLessThanOrEqual(sloMs);
+  });
+
+  it('opens a warm episode without an initial design; an unpriced one keeps its design', () => {
+    const reasons = (priced: boolean) => {
+      const bo = new BayesOpt({ space, sloMs, seed: 5, context, ...(priced ? { economics } : {}) });
+      windowsToStop(bo, 20, 5, 8);
+      bo.restart({ keepHistory: true });
+      const config = { memoryMb: 1769, batchSize: 4, processes: 1 };
+      bo.observe(config, truth(config), { arrivalRatePerS: 60 });
+      return bo.suggest({ arrivalRatePerS: 60 }).reason;
+    };
+    expect(reasons(true)).not.toMatch(/initial design/);
+    expect(reasons(false)).toMatch(/initial design/);
+  });
+
+  it('keeps at most maxHistory observations, the current episode first', () => {
+    const bo = new BayesOpt({ space, sloMs, seed: 7, context, maxHistory: 10 });
+    for (let episode = 0; episode < 3; episode++) {
+      bo.restart({ keepHistory: true });
+      windowsToStop(bo, 20, episode, 6);
+    }
+    expect(bo.historySize).toBe(10);
+    expect(bo.evaluations).toBe(6);
+    expect(() => new BayesOpt({ space, sloMs, seed: 1, maxHistory: 0 })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,36 @@
+import { BayesOpt } from '../core/bayes-opt.js';
+import { ConfigSpace } from '../core/config-space.js';
+
+export interface OnlineTunerOptions {
+  sloMs: number;
+  seed: number;
+  /** The controller's window: requests and ms, at least (`--tune-window-requests`, `--tune-window-s`). */
+  windowRequests: number;
+  windowMs: number;
+  /**
+   * Seconds a configuration found is expected to serve before traffic changes: what a
+   * trial's saving is counted over (`--tune-horizon-s`). 0 turns pricing off: the
+   * sample-efficiency optimizer that ferry bench tuner measures. @default 1800
+   */
+  horizonS?: number;
+}
+
+/** The rates the optimizer's context covers (requests per second, log-scaled). */
+export const tunedRateRange = { minRatePerS: 0.1, maxRatePerS: 1000 } as const;
+
+export const defaultTuneHorizonS = 1800;
+
+/**
+ * The optimizer `ferry serve --tune` runs, built in one place so that serve, the fidelity
+ * benchmark and the simulator's joint-bo policy run the same one: BayesOpt over ferry's
+ * ConfigSpace with the arrival rate as context, exploration priced in dollars over the
+ * horizon (src/core/tuning-economics.ts).
+ */
+export function createOnlineTuner(options: OnlineTunerOptions): BayesOpt {
+  const horizonS = options.horizonS ?? defaultTuneHorizonS;
+  if (!(horizonS >= 0 && Number.isFinite(horizonS))) throw new RangeError(`Expected a tuning horizon of 0 or more seconds, got ${horizonS}`);
+  return new BayesOpt({
+    space: new ConfigSpace(), sloMs: options.sloMs, seed: options.seed, context: tunedRateRange,
+    ...(horizonS > 0 ? { economics: { horizonS, windowRequests: options.windowRequests, windowS: options.windowMs / 1000 } } : {}),
+  });
+}
