@@ -4,7 +4,7 @@ import { configKey, ConfigSpace, type Config, type ContextRange } from './config
 import { defaultGpBounds, GaussianProcess, type GpHyperparameters, type GpPrediction } from './gaussian-process.js';
 import { fitLinearTrend } from './linear-trend.js';
 import { Rng } from './random.js';
-import { switchCostUsd, trialValueUsd, type SwitchContext, type TrialEconomics } from './tuning-economics.js';
+import { effectiveHorizonS, switchCostUsd, trialValueUsd, type SwitchContext, type TrialEconomics } from './tuning-economics.js';
 
 /**
  * Online Bayesian optimization of (memory, batch size, processes), after CherryPick (NSDI
@@ -297,7 +297,7 @@ export class BayesOpt {
     safe: readonly Scored[], predicted: readonly Scored[], reference: number, why: string,
     incumbent: Config | undefined, context: TuningContext | undefined,
   ): Suggestion {
-    const economics = this.economics!;
+    const economics = { ...this.economics!, horizonS: effectiveHorizonS(this.economics!, context) };
     const rate = context?.arrivalRatePerS ?? this.lastRate ?? 1;
     const from = this.lastConfig;
     // Where serving goes back to if a trial is not kept: the incumbent, or (warm, none yet)
@@ -322,10 +322,10 @@ export class BayesOpt {
     }
     if (!pick || !(pickValue > 0)) {
       this.stopped = true;
-      this.stopReason = `no trial pays for itself over ${economics.horizonS} s (best expected net ${pickValue.toExponential(2)} USD): incumbent`;
+      this.stopReason = `no trial pays for itself over ${economics.horizonS.toFixed(0)} s (best expected net ${pickValue.toExponential(2)} USD): incumbent`;
       return this.exploit(this.stopReason);
     }
-    return this.propose(pick.i, `${why}, priced: expected net ${pickValue.toExponential(2)} USD over ${economics.horizonS} s`, pick.pf);
+    return this.propose(pick.i, `${why}, priced: expected net ${pickValue.toExponential(2)} USD over ${economics.horizonS.toFixed(0)} s`, pick.pf);
   }
 
   /** The models' view of one configuration: log cost per request and P(feasible). Needs an observation. */

@@ -120,6 +120,65 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     expect(observed[0]!.meanBatchSize).toBeCloseTo(4, 12);
   });
 
+  it("leaves a cold start's INIT out of the window's cost and prices the next switch with it", () => {
+    const clock = new VirtualClock();
+    const observed: Array<{ cost: number; context: { coldStartMs?: number; instancesInUse?: number } }> = [];
+    const tuner = {
+      suggest: () => ({ memoryMb: 1769, batchSize: 8, processes: 1, reason: 'stay' }),
+      observe: (_config: Config, evaluation: { costUsdPerRequest: number }, context: { coldStartMs?: number }) =>
+        void observed.push({ cost: evaluation.costUsdPerRequest, context }),
+      restart: () => undefined,
+    };
+    const controller = new TuningController(
+      clock, tuner, createChangePointDetector('cusum'), { memoryMb: 1769, batchSize: 8, processes: 1 },
+      (_config, done) => done(), () => undefined, { sloMs: 300, minRequests: 2, minWindowMs: 1000 },
+    );
+    // Two invocations of one request each, 100 ms billed warm; the second also had a 900 ms INIT.
+    const fee = 0.2e-6;
+    const perMs = 1e-9;
+    controller.recordInvocation(fee + 100 * perMs, 1, 100);
+    controller.recordInvocation(fee + 1000 * perMs, 1, 1000, 900);
+    clock.advance(1000);
+    controller.recordAnswer(0, 50, true);
+    controller.recordAnswer(0, 50, true);
+    controller.stop();
+    expect(observed).toHaveLength(1);
+    expect(observed[0]!.cost).toBeCloseTo(fee + 100 * perMs, 15);
+    expect(observed[0]!.context.coldStartMs).toBe(900);
+    // 200 ms of warm billed time over a 1 s window: 0.2 instances busy.
+    expect(observed[0]!.context.instancesInUse).toBeCloseTo(0.2, 12);
+  });
+
+  it('tells the optimizer how long regimes have lasted between change points', () => {
+    const clock = new VirtualClock();
+    const contexts: Array<{ regimeS?: number }> = [];
+    const tuner = {
+      suggest: () => ({ memoryMb: 1769, batchSize: 8, processes: 1, reason: 'stay' }),
+      observe: (_config: Config, _evaluation: unknown, context: { regimeS?: number }) => void contexts.push(context),
+      restart: () => undefined,
+    };
+    // A detector that fires at 100 s, 200 s and 300 s (one update per 1 s interval).
+    let updates = 0;
+    const detector = { update: () => ({ changed: ++updates <= 300 && updates % 100 === 0, score: 0 }), reset: () => undefined };
+    const controller = new TuningController(
+      clock, tuner, detector, { memoryMb: 1769, batchSize: 8, processes: 1 },
+      (_config, done) => done(), () => undefined, { sloMs: 300, minRequests: 1, minWindowMs: 10_000 },
+    );
+    for (let second = 0; second < 600; second++) {
+      controller.recordArrivals(1);
+      controller.recordAnswer(clock.nowMs(), 50, true);
+      clock.advance(1000);
+    }
+    controller.stop();
+    // No regime length before two change points; then the mean gap (100 s), and once the
+    // last regime outlasts that, its age counts: (100 + 100 + 300) / 3 at the end.
+    expect(contexts.find((c) => c.regimeS !== undefined)).toBeDefined();
+    expect(contexts.slice(0, 15).every((c) => c.regimeS === undefined)).toBe(true);
+    const at = (i: number) => contexts[i]!.regimeS;
+    expect(at(contexts.length - 1)).toBeCloseTo(500 / 3, 0);
+    expect(contexts.some((c) => c.regimeS === 100)).toBe(true);
+  });
+
   it('resumes from logged evaluations instead of relearning', () => {
     const tuner = new BayesOpt({ space: new ConfigSpace(), sloMs: 300, seed: 3 });
     const controller = new TuningController(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { invocationCostUsd } from './billing.js';
-import { switchCostUsd, trialValueUsd, type TrialEconomics } from './tuning-economics.js';
+import { effectiveHorizonS, switchCostUsd, trialValueUsd, type TrialEconomics } from './tuning-economics.js';
 
 const economics: TrialEconomics = { horizonS: 1800, windowRequests: 200, windowS: 20 };
 const base = { memoryMb: 1769, batchSize: 8, processes: 1 };
@@ -51,5 +51,13 @@ describe('trialValueUsd', () => {
     const dearer = { logCost: { mean: Math.log(8e-7), variance: 0 }, pFeasible: 1, expectedImprovement: 0, referenceLogCost: reference, switchInUsd: 0, switchBackUsd: 0 };
     // 100 req/s x 20 s = 2000 requests at 4e-7 dearer each.
     expect(trialValueUsd({ ...dearer, arrivalRatePerS: 100 }, economics)).toBeCloseTo(-2000 * 4e-7, 12);
+  });
+});
+
+describe('effectiveHorizonS', () => {
+  it('counts a saving over the configured horizon, or over the regimes serving has seen when they were shorter', () => {
+    expect(effectiveHorizonS(economics)).toBe(1800);
+    expect(effectiveHorizonS(economics, { regimeS: 150 })).toBe(150);
+    expect(effectiveHorizonS(economics, { regimeS: 4000 })).toBe(1800);
   });
 });

@@ -28,6 +28,17 @@ export interface SwitchContext {
   instancesInUse?: number;
   /** Mean INIT of the cold starts seen, in ms. */
   coldStartMs?: number;
+  /**
+   * Seconds the traffic has held a regime between re-tunings, on average, when serving has
+   * seen some (tuning-controller.ts): a saving found now lasts about that long, so the
+   * horizon a trial is priced over is at most this.
+   */
+  regimeS?: number;
+}
+
+/** The horizon a trial's saving is counted over: the configured one, or less when regimes have been shorter. */
+export function effectiveHorizonS(economics: TrialEconomics, context: SwitchContext = {}): number {
+  return context.regimeS !== undefined && context.regimeS > 0 ? Math.min(economics.horizonS, context.regimeS) : economics.horizonS;
 }
 
 /** INIT assumed before serving has shown a cold start (the measured MobileNetV2 INIT is about 1 s). */

@@ -1,4 +1,4 @@
-import { BayesOpt } from '../core/bayes-opt.js';
+import { BayesOpt, type BayesOptOptions } from '../core/bayes-opt.js';
 import { ConfigSpace } from '../core/config-space.js';
 
 export interface OnlineTunerOptions {
@@ -13,6 +13,8 @@ export interface OnlineTunerOptions {
    * sample-efficiency optimizer that ferry bench tuner measures. @default 1800
    */
   horizonS?: number;
+  /** The optimizer's own settings, for experiments and benchmarks (serve keeps the defaults). */
+  tuning?: Partial<Omit<BayesOptOptions, 'space' | 'sloMs' | 'seed' | 'context' | 'economics'>>;
 }
 
 /** The rates the optimizer's context covers (requests per second, log-scaled). */
@@ -30,6 +32,7 @@ export function createOnlineTuner(options: OnlineTunerOptions): BayesOpt {
   const horizonS = options.horizonS ?? defaultTuneHorizonS;
   if (!(horizonS >= 0 && Number.isFinite(horizonS))) throw new RangeError(`Expected a tuning horizon of 0 or more seconds, got ${horizonS}`);
   return new BayesOpt({
+    ...options.tuning,
     space: new ConfigSpace(), sloMs: options.sloMs, seed: options.seed, context: tunedRateRange,
     ...(horizonS > 0 ? { economics: { horizonS, windowRequests: options.windowRequests, windowS: options.windowMs / 1000 } } : {}),
   });

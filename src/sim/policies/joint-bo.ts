@@ -1,7 +1,7 @@
 import { createChangePointDetector, type ChangePointDetectorName } from '../../core/change-point/detectors.js';
 import type { Tuner } from '../../core/tuning-controller.js';
 import { Autotune, type AutotuneWindows } from '../../serving/autotune.js';
-import { createOnlineTuner } from '../../serving/online-tuner.js';
+import { createOnlineTuner, type OnlineTunerOptions } from '../../serving/online-tuner.js';
 import type { Policy } from '../simulate.js';
 import { defaultStaticConfig, describeConfig, modelConfig, type StaticConfig } from './static.js';
 
@@ -20,6 +20,8 @@ export interface JointBoOptions {
   tunerSeed?: number;
   /** `ferry serve --tune-horizon-s` (0: exploration not priced). @default serve's */
   horizonS?: number;
+  /** The optimizer's settings (ferry serve keeps the defaults): for experiments. */
+  tuning?: OnlineTunerOptions['tuning'];
 }
 
 /**
@@ -51,6 +53,7 @@ export function jointBoPolicy(options: JointBoOptions = {}): Policy {
             sloMs: setup.sloMs, seed: options.tunerSeed ?? Math.floor(rng.next() * 2 ** 31),
             windowRequests: windows.minRequests, windowMs: windows.minWindowMs,
             ...(options.horizonS !== undefined ? { horizonS: options.horizonS } : {}),
+            ...(options.tuning ? { tuning: options.tuning } : {}),
           });
           autotune.start(gateway, [{
             model: setup.model,
