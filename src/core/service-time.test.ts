@@ -18,7 +18,7 @@ function naivePredictMs(samples: Array<{ n: number; ms: number }>, window: numbe
   const a = meanY - b * meanX;
   const residualStd = Math.sqrt(last.reduce((s, p) => s + (p.ms - (a + b * p.n)) ** 2, 0) / Math.max(1, k - 2));
   const mean = Math.max(0, a + b * batchSize);
-  return mean + Math.min(2 * residualStd, 0.5 * mean);
+  return mean + Math.min(3 * residualStd, 0.5 * mean);
 }
 
 describe('ServiceTimeModel', () => {
