@@ -74,4 +74,23 @@ describe('BayesOpt with priced exploration', () => {
     expect(bo.evaluations).toBe(6);
     expect(() => new BayesOpt({ space, sloMs, seed: 1, maxHistory: 0 })).toThrow(RangeError);
   });
+
+  it('does not stop on a configuration that misses the SLO: it moves to the predicted cheapest likely feasible one', () => {
+    // A horizon of one second: no trial can pay for itself, so only the fallback can move.
+    const bo = new BayesOpt({ space, sloMs, seed: 5, context, economics: { ...economics, horizonS: 1 } });
+    const rate = { arrivalRatePerS: 10 };
+    const rng = new Rng(5);
+    for (let i = 0; i < 12; i++) {
+      const config = space.configs[Math.floor(rng.next() * space.configs.length)]!;
+      bo.observe(config, truth(config), rate);
+    }
+    bo.restart({ keepHistory: true });
+    const missing = space.configs.find((c) => truth(c).p99Ms > 2 * sloMs)!;
+    bo.observe(missing, truth(missing), rate);
+    const next = bo.suggest(rate);
+    expect(bo.done).toBe(false);
+    expect(next.reason).toMatch(/nothing feasible in this episode/);
+    expect(next.pFeasible).toBeGreaterThanOrEqual(0.5);
+    expect(truth(next).p99Ms).toBeLessThan(truth(missing).p99Ms);
+  });
 });

@@ -275,7 +275,7 @@ export class BayesOpt {
       const pick = safe.reduce((a, b) => (b.pf > a.pf ? b : a));
       return this.propose(pick.i, 'nothing feasible seen yet: max P(feasible)', pick.pf);
     }
-    if (this.economics) return this.pricedPick(safe, predicted, reference, why, incumbent?.config, context);
+    if (this.economics) return this.pricedPick(safe, predicted, open, reference, why, incumbent?.config, context);
     const score = (s: (typeof safe)[number]) => expectedImprovement(s.cost.mean, Math.sqrt(s.cost.variance), reference, this.options.xi) * s.pf;
     let pick = safe[0]!;
     let pickScore = -Infinity;
@@ -294,7 +294,7 @@ export class BayesOpt {
    * (tuning-economics.ts); none positive: the episode stops on its incumbent.
    */
   private pricedPick(
-    safe: readonly Scored[], predicted: readonly Scored[], reference: number, why: string,
+    safe: readonly Scored[], predicted: readonly Scored[], open: readonly number[], reference: number, why: string,
     incumbent: Config | undefined, context: TuningContext | undefined,
   ): Suggestion {
     const economics = { ...this.economics!, horizonS: effectiveHorizonS(this.economics!, context) };
@@ -321,11 +321,28 @@ export class BayesOpt {
       }
     }
     if (!pick || !(pickValue > 0)) {
+      // Stopping keeps the episode's incumbent; without a feasible one it would keep a
+      // configuration that misses the SLO (seen: 87% within it for three windows). Move to
+      // the predicted cheapest of those likely feasible instead, and judge again there.
+      if (!incumbent) return this.likelyFeasibleFallback(predicted, open);
       this.stopped = true;
       this.stopReason = `no trial pays for itself over ${economics.horizonS.toFixed(0)} s (best expected net ${pickValue.toExponential(2)} USD): incumbent`;
       return this.exploit(this.stopReason);
     }
     return this.propose(pick.i, `${why}, priced: expected net ${pickValue.toExponential(2)} USD over ${economics.horizonS.toFixed(0)} s`, pick.pf);
+  }
+
+  /**
+   * The cheapest by the model among the not-yet-evaluated configurations with P(feasible)
+   * >= 0.5, else the most likely feasible of them.
+   */
+  private likelyFeasibleFallback(predicted: readonly Scored[], open: readonly number[]): Suggestion {
+    const candidates = open.map((i) => predicted[i]!);
+    const likely = candidates.filter((c) => c.pf >= 0.5);
+    const pick = likely.length > 0
+      ? likely.reduce((a, b) => (b.cost.mean < a.cost.mean ? b : a))
+      : candidates.reduce((a, b) => (b.pf > a.pf ? b : a));
+    return this.propose(pick.i, `nothing feasible in this episode and no trial pays for itself: ${likely.length > 0 ? 'the predicted cheapest likely feasible' : 'the most likely feasible'}`, pick.pf);
   }
 
   /** The models' view of one configuration: log cost per request and P(feasible). Needs an observation. */

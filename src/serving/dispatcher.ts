@@ -33,6 +33,9 @@ type Outcome = InvokeOutcome | { ok: false; error: { kind: 'timeout'; errorType:
  * invoker's promise and nothing else, where the loop took five more promise hops, a
  * measurable share of the gateway's cost per request (BENCHMARKS.md, gateway overhead).
  */
+/** Time constant of the average of traffic in flight (a tuning window is 20 s or more). */
+const busyTauMs = 30_000;
+
 export class Dispatcher {
   private inFlight = 0;
   /** Replaced, never mutated, on (un)subscribe: a freed slot walks a stable snapshot without copying it. */
@@ -44,6 +47,9 @@ export class Dispatcher {
   private peak = 0;
   /** Warm-up invocations among those in flight. */
   private warming = 0;
+  /** Traffic invocations in flight, averaged over the last busyTauMs or so (an exponential average in time). */
+  private busyMean = 0;
+  private busyAtMs: number;
 
   constructor(
     private readonly invoker: FunctionInvoker,
@@ -52,6 +58,7 @@ export class Dispatcher {
     /** Every finished invocation, traffic and warm-up, before its items are settled. */
     private readonly onReport: (record: InvocationRecord) => void = () => undefined,
   ) {
+    this.busyAtMs = clock.nowMs();
     this.timeouts = new TimeoutQueue(clock, options.invocationTimeoutMs ?? 30_000);
     this.maxAttempts = options.maxAttempts ?? 3;
   }
@@ -72,6 +79,20 @@ export class Dispatcher {
     const peak = this.peak;
     this.peak = this.inFlight - this.warming;
     return peak;
+  }
+
+  /**
+   * How many instances to warm for a new configuration: what traffic keeps busy now, with
+   * room for its ups and downs (busy instances of Poisson traffic are Poisson-distributed:
+   * the mean plus two of its standard deviations), never more than the peak since the last
+   * call. The peak alone warmed for the worst burst since the last change: in the simulator
+   * half of joint-bo's cold starts were warm-ups on bursty traffic, at 2-30 req/s.
+   */
+  takeInstancesToWarm(): number {
+    this.trackBusy();
+    const peak = this.takePeakInFlight();
+    const mean = this.busyMean;
+    return Math.max(1, Math.min(peak, Math.ceil(mean + 2 * Math.sqrt(mean))));
   }
 
   /** Called whenever an invocation slot frees up (the batchers then reconsider their queues). */
@@ -98,6 +119,7 @@ export class Dispatcher {
    * with the outcome.
    */
   warmUp(model: string, config: ModelConfig, onDone: (outcome: Outcome) => void): void {
+    this.trackBusy();
     this.inFlight++;
     this.warming++;
     const event: FunctionEvent = { model, inputs: [], processes: config.processes, threadsPerProcess: config.threadsPerProcess };
@@ -108,6 +130,7 @@ export class Dispatcher {
   }
 
   private take(): void {
+    this.trackBusy();
     this.inFlight++;
     if (this.inFlight - this.warming > this.peak) this.peak = this.inFlight - this.warming;
   }
@@ -181,7 +204,17 @@ export class Dispatcher {
     return [];
   }
 
+  /** Folds the time since the last change of traffic in flight into the average. */
+  private trackBusy(): void {
+    const nowMs = this.clock.nowMs();
+    const dtMs = nowMs - this.busyAtMs;
+    if (dtMs <= 0) return;
+    this.busyMean += (1 - Math.exp(-dtMs / busyTauMs)) * (this.inFlight - this.warming - this.busyMean);
+    this.busyAtMs = nowMs;
+  }
+
   private finish(onDone: () => void): void {
+    this.trackBusy();
     this.inFlight--;
     onDone();
     const listeners = this.capacityListeners;

@@ -145,10 +145,10 @@ export class Gateway {
 
   /**
    * Applies a configuration: memory through the invoker, batch size and processes from
-   * the next batch. When memory or processes change, as many instances as traffic kept
-   * busy since the last change are warmed up again, so that what gets measured next is
-   * the configuration, not its cold starts. `done` is called once it is in force (at once
-   * on a platform that applies memory at once, such as the simulator's).
+   * the next batch. When memory or processes change, as many instances as traffic keeps
+   * busy (Dispatcher.takeInstancesToWarm) are warmed up again, so that what gets measured
+   * next is the configuration, not its cold starts. `done` is called once it is in force
+   * (at once on a platform that applies memory at once, such as the simulator's).
    */
   applyConfig(model: string, config: ModelConfig, done: (error?: Error) => void): void {
     const batcher = this.batcher(model);
@@ -158,7 +158,7 @@ export class Gateway {
       batcher.setConfig(config);
       this.observer.onConfig?.(model, config, this.options.clock.nowMs());
       if (!restart) return done();
-      const busy = Math.max(1, this.dispatcher.takePeakInFlight());
+      const busy = this.dispatcher.takeInstancesToWarm();
       this.warmUp(model, Math.min(busy, this.options.maxWarmInstances ?? this.options.dispatcher.maxInFlight ?? 4), () => done());
     };
     if (config.memoryMb === before.memoryMb) return inForce();

@@ -178,11 +178,12 @@ describe('gateway batching under a virtual clock', () => {
   });
 
   it('changes batch size and memory when a new config is applied, warming as many instances as traffic used', async () => {
-    const { invoker, gateway } = setup();
-    // Traffic keeps two invocations in flight at once (batch size 4, maxInFlight 2).
+    const { clock, invoker, gateway } = setup();
+    // Traffic keeps two invocations in flight for 4 s (batch size 4, maxInFlight 2; the timeout is 5 s).
     void gateway.infer('mobilenetv2', [1, 2, 3, 4, 5, 6, 7, 8].map(image));
     const traffic = invoker.calls.splice(0);
     expect(traffic).toHaveLength(2);
+    clock.advance(4000);
     for (const call of traffic) call.resolve(echoOutcome(call.event));
     let applied = false;
     gateway.applyConfig('mobilenetv2', { ...config, batchSize: 2, memoryMb: 3538 }, (error) => {
@@ -199,5 +200,16 @@ describe('gateway batching under a virtual clock', () => {
     void gateway.infer('mobilenetv2', [1, 2, 3].map(image));
     await flush();
     expect(invoker.calls[0]!.event.inputs).toHaveLength(2);
+  });
+
+  it('warms what traffic keeps busy now, not the peak of a burst long past', async () => {
+    const { clock, invoker, gateway } = setup();
+    // A burst: two invocations in flight for a moment, then a long quiet spell.
+    void gateway.infer('mobilenetv2', [1, 2, 3, 4, 5, 6, 7, 8].map(image));
+    for (const call of invoker.calls.splice(0)) call.resolve(echoOutcome(call.event));
+    await flush();
+    clock.advance(300_000);
+    gateway.applyConfig('mobilenetv2', { ...config, memoryMb: 3538 }, () => undefined);
+    expect(invoker.calls.splice(0).map((call) => call.event.inputs.length)).toEqual([0]);
   });
 });
