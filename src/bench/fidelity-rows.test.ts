@@ -25,7 +25,7 @@ describe('fidelity rows', () => {
 
   it('the JSON output has rows of { policy, live, sim, costRelErr, p99RelErr } that are the medians of the runs', () => {
     const run = (liveCost: number, simCost: number) => ({
-      rows: [fidelityRow('joint-bo', { ...live, costPerMillionUsd: liveCost }, { ...live, costPerMillionUsd: simCost }, { hostForeignRunnable: liveCost / 10 })],
+      rows: [fidelityRow('joint-bo', { ...live, costPerMillionUsd: liveCost }, { ...live, costPerMillionUsd: simCost }, { hostBackgroundCores: liveCost / 10 })],
       diagnostics: [],
     });
     const output: FidelityOutput = fidelityOutput({
@@ -36,14 +36,14 @@ describe('fidelity rows', () => {
     const parsed = JSON.parse(JSON.stringify(output)) as FidelityOutput;
     expect(parsed.rows).toHaveLength(1);
     const row = parsed.rows[0]!;
-    expect(Object.keys(row).sort()).toEqual(['costRelErr', 'hostForeignRunnable', 'live', 'p99RelErr', 'policy', 'sim']);
+    expect(Object.keys(row).sort()).toEqual(['costRelErr', 'hostBackgroundCores', 'live', 'p99RelErr', 'policy', 'sim']);
     expect(row.policy).toBe('joint-bo');
     expect(Object.keys(row.live).sort()).toEqual(['costPerMillionUsd', 'p99Ms', 'sloAttainment']);
     expect(row.live.costPerMillionUsd).toBe(20);
     expect(row.sim.costPerMillionUsd).toBe(18);
     // The error of the medians, not the median of the errors.
     expect(row.costRelErr).toBeCloseTo(-0.1, 12);
-    expect(row.hostForeignRunnable).toBe(2);
+    expect(row.hostBackgroundCores).toBe(2);
     expect(parsed.runs).toHaveLength(3);
     expect(medianRows([])).toEqual([]);
     expect(formatFidelityTable(parsed.rows)[2]).toContain('-10.0%');

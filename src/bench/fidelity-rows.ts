@@ -17,8 +17,8 @@ export interface FidelityRow {
   sim: FidelitySide;
   /** The simulator on a dedicated host (no foreign load): what it says without the measurement. */
   simDedicatedHost?: FidelitySide;
-  /** Other programs' runnable threads on the host during the live replay (mean). */
-  hostForeignRunnable?: number;
+  /** What else wanted the host's cores during the live replay, in cores: other programs' runnable threads (mean) and the benchmark's own process (gateway, load generator, runtime API). */
+  hostBackgroundCores?: number;
   /** Why the live side has no figures (it could not start). */
   liveError?: string;
   /** (sim - live) / live; null when live is 0 (no relative error exists). */
@@ -34,7 +34,7 @@ export function relErr(sim: number, live: number): number | null {
   return (sim - live) / live;
 }
 
-export function fidelityRow(policy: string, live: FidelitySide, sim: FidelitySide, extra: Pick<FidelityRow, 'simDedicatedHost' | 'hostForeignRunnable'> = {}): FidelityRow {
+export function fidelityRow(policy: string, live: FidelitySide, sim: FidelitySide, extra: Pick<FidelityRow, 'simDedicatedHost' | 'hostBackgroundCores'> = {}): FidelityRow {
   return { policy, live, sim, ...extra, costRelErr: relErr(sim.costPerMillionUsd, live.costPerMillionUsd), p99RelErr: relErr(sim.p99Ms, live.p99Ms) };
 }
 
@@ -59,9 +59,9 @@ export function medianRows(runs: readonly FidelityRow[][]): FidelityRow[] {
       sloAttainment: median(runs.map((r) => pick(r[i]!).sloAttainment)),
     });
     const dedicated = runs.every((r) => r[i]!.simDedicatedHost !== undefined) ? { simDedicatedHost: side((r) => r.simDedicatedHost!) } : {};
-    const foreign = runs.map((r) => r[i]!.hostForeignRunnable).filter((x): x is number => x !== undefined);
+    const foreign = runs.map((r) => r[i]!.hostBackgroundCores).filter((x): x is number => x !== undefined);
     return fidelityRow(first.policy, side((r) => r.live), side((r) => r.sim), {
-      ...dedicated, ...(foreign.length === runs.length ? { hostForeignRunnable: median(foreign) } : {}),
+      ...dedicated, ...(foreign.length === runs.length ? { hostBackgroundCores: median(foreign) } : {}),
     });
   });
 }
@@ -73,7 +73,7 @@ export function formatFidelityTable(rows: readonly FidelityRow[]): string[] {
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    const load = r.hostForeignRunnable === undefined ? '-' : r.hostForeignRunnable.toFixed(2);
+    const load = r.hostBackgroundCores === undefined ? '-' : r.hostBackgroundCores.toFixed(2);
     const d = r.simDedicatedHost;
     const dedicated = d ? `${d.costPerMillionUsd.toFixed(2)}, ${Number.isFinite(d.p99Ms) ? d.p99Ms.toFixed(0) : 'inf'}` : '-';
     lines.push(`| ${r.policy} | ${load} | ${r.live.costPerMillionUsd.toFixed(2)} | ${r.sim.costPerMillionUsd.toFixed(2)} | ${pct(r.costRelErr)} | ` +

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { createChangePointDetector } from '../core/change-point/detectors.js';
 import { runLoadgen } from '../loadgen/loadgen.js';
 import type { ReplayProgress } from '../loadgen/replay.js';
@@ -49,6 +50,8 @@ export interface FidelityOptions {
 export interface FidelityDiagnostics {
   policy: string;
   hostLoad: HostLoad;
+  /** CPU the benchmark's own process used during the replay, in cores (gateway, load generator, runtime API). */
+  gatewayCores: number;
   live: InvocationSummary;
   sim: InvocationSummary;
   simDedicatedHost: InvocationSummary;
@@ -87,11 +90,14 @@ export async function runFidelityBench(
       rows.push({ ...fidelityRow(policy.name, none, dedicated.side, { simDedicatedHost: dedicated.side }), liveError: message });
       continue;
     }
-    log(`${policy.name}: simulating (host load ${live.hostLoad.foreignRunnable} foreign runnable threads, and a dedicated host)`);
-    const sim = simulate(policy, options, live.hostLoad.foreignRunnable);
+    // What else wanted the host's cores: other programs, and this process itself (the
+    // gateway, the load generator and the runtime's API, which on Lambda run elsewhere).
+    const backgroundCores = round2(live.hostLoad.foreignRunnable + live.gatewayCores);
+    log(`${policy.name}: simulating (host load ${live.hostLoad.foreignRunnable} foreign runnable threads + ${live.gatewayCores} cores of the gateway's process, and a dedicated host)`);
+    const sim = simulate(policy, options, backgroundCores);
     const dedicated = simulate(policy, options, 0);
-    rows.push(fidelityRow(policy.name, live.side, sim.side, { simDedicatedHost: dedicated.side, hostForeignRunnable: live.hostLoad.foreignRunnable }));
-    diagnostics.push({ policy: policy.name, hostLoad: live.hostLoad, live: live.summary, sim: sim.summary, simDedicatedHost: dedicated.summary });
+    rows.push(fidelityRow(policy.name, live.side, sim.side, { simDedicatedHost: dedicated.side, hostBackgroundCores: backgroundCores }));
+    diagnostics.push({ policy: policy.name, hostLoad: live.hostLoad, gatewayCores: live.gatewayCores, live: live.summary, sim: sim.summary, simDedicatedHost: dedicated.summary });
   }
   return { rows, diagnostics };
 }
@@ -99,7 +105,7 @@ export async function runFidelityBench(
 async function runLive(
   policy: FidelityPolicy, options: FidelityOptions, log: (line: string) => void,
   onProgress?: (label: string, progress: ReplayProgress) => void,
-): Promise<{ side: FidelitySide; summary: InvocationSummary; hostLoad: HostLoad }> {
+): Promise<{ side: FidelitySide; summary: InvocationSummary; hostLoad: HostLoad; gatewayCores: number }> {
   const clock = systemClock();
   const recorder = new InvocationRecorder();
   // `ferry serve --tune`'s wiring (src/cli/serve.ts), without the tuning log: a fresh start.
@@ -116,12 +122,17 @@ async function runLive(
     }], tuneWindows);
     log(`${policy.name}: live, replaying ${options.durationS} s of ${options.trace} at x${options.timeScale}`);
     const stopSampling = sampleHostLoad();
+    const cpuBefore = process.cpuUsage();
+    const wallBeforeMs = performance.now();
     let hostLoad: HostLoad;
+    let gatewayCores = 0;
     const run = await runLoadgen({
       url: serving.url, model: options.model, trace: options.trace, timeScale: options.timeScale, durationS: options.durationS, sloMs: options.sloMs,
       ...(onProgress ? { onProgress: (p: ReplayProgress) => onProgress(policy.name, p) } : {}),
     }).finally(() => {
       hostLoad = stopSampling();
+      const cpu = process.cpuUsage(cpuBefore);
+      gatewayCores = round2((cpu.user + cpu.system) / 1000 / Math.max(1, performance.now() - wallBeforeMs));
     });
     const ok = run.report.byStatus['200'] ?? 0;
     log(`${policy.name}: live, ${ok} answered 200 of ${run.report.sent} sent, ${run.report.dropped} dropped`);
@@ -134,6 +145,7 @@ async function runLive(
       },
       summary: recorder.summary(),
       hostLoad: hostLoad!,
+      gatewayCores,
     };
   } finally {
     autotune?.stop();
@@ -162,6 +174,10 @@ function simulate(policy: FidelityPolicy, options: FidelityOptions, hostBackgrou
     },
     summary,
   };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
 }
 
 /** The policy with one more observer of serving (the recorder), its own kept. */

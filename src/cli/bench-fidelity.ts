@@ -116,7 +116,7 @@ function printFidelity(output: FidelityOutput): void {
   console.log(`\ntarget (static rows): cost within ${fidelityTargets.costRelErr * 100}%, p99 within ${fidelityTargets.p99RelErr * 100}%: ${met ? 'met' : 'NOT met'}`);
   console.log('\nper-invocation terms (last run): warm traffic invocations, gateway-observed service time vs billed handler time');
   for (const d of output.runs[output.runs.length - 1]!.diagnostics) {
-    console.log(`  ${d.policy}: host load during the live replay: ${d.hostLoad.foreignRunnable} foreign, ${d.hostLoad.ownRunnable} own runnable threads (${d.hostLoad.samples} samples)`);
+    console.log(`  ${d.policy}: host load during the live replay: ${d.hostLoad.foreignRunnable} foreign, ${d.hostLoad.ownRunnable} own runnable threads (${d.hostLoad.samples} samples); the gateway's process used ${d.gatewayCores} cores`);
     for (const [side, s] of [['live', d.live], ['sim', d.sim], ['sim, dedicated host', d.simDedicatedHost]] as const) {
       const overhead = s.overheadMs ? `${s.overheadMs.fixedMs} + ${s.overheadMs.perItemMs}/item ms` : '-';
       const sizes = s.byBatchSize.filter((b) => b.invocations >= 5).map((b) => `b${b.batchSize}: ${b.handlerMs}/${b.serviceMs} ms (${b.invocations})`).join(', ');
