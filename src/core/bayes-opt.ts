@@ -272,6 +272,9 @@ export class BayesOpt {
       }
     }
     if (reference === undefined) {
+      // Priced, the most likely feasible point is the dearest corner (10 GB and 6 processes
+      // meet any SLO): the predicted cheapest of those likely feasible is tried first.
+      if (this.economics) return this.likelyFeasibleFallback(predicted, open);
       const pick = safe.reduce((a, b) => (b.pf > a.pf ? b : a));
       return this.propose(pick.i, 'nothing feasible seen yet: max P(feasible)', pick.pf);
     }
@@ -342,7 +345,7 @@ export class BayesOpt {
     const pick = likely.length > 0
       ? likely.reduce((a, b) => (b.cost.mean < a.cost.mean ? b : a))
       : candidates.reduce((a, b) => (b.pf > a.pf ? b : a));
-    return this.propose(pick.i, `nothing feasible in this episode and no trial pays for itself: ${likely.length > 0 ? 'the predicted cheapest likely feasible' : 'the most likely feasible'}`, pick.pf);
+    return this.propose(pick.i, `nothing feasible in this episode yet: ${likely.length > 0 ? 'the predicted cheapest likely feasible' : 'the most likely feasible'}`, pick.pf);
   }
 
   /** The models' view of one configuration: log cost per request and P(feasible). Needs an observation. */
