@@ -4,6 +4,7 @@ import { FerryError } from '../core/errors.js';
 import { checkMemoryMb } from '../core/pricing.js';
 import { defaultModelName, modelNames } from '../models/catalog.js';
 import { defaultModelConfig } from '../serving/model-config.js';
+import { defaultTuneHorizonS } from '../serving/online-tuner.js';
 import { policyEntry, policyNames } from '../sim/policies/index.js';
 import { runPolicy, type PolicyRow } from '../sim/run-policies.js';
 import { buildSetup } from '../sim/setup.js';
@@ -32,6 +33,7 @@ interface SimulateFlags {
   threads: number;
   oracleSegmentS: number;
   baselineMemoryMb: number;
+  tuneHorizonS: number;
 }
 
 /** The `ferry simulate --json` contract. */
@@ -68,6 +70,7 @@ export function registerSimulate(program: Command): void {
     .option('--processes <n>', 'static policy: worker processes per instance', integerOption('--processes', 1, 6), defaultModelConfig.processes)
     .option('--threads <n>', 'static policy: ONNX Runtime threads per process', integerOption('--threads', 1, 6), defaultModelConfig.threadsPerProcess)
     .option('--baseline-memory-mb <mb>', 'per-request and aimd: function memory', integerOption('--baseline-memory-mb', 128, 10_240), 3008)
+    .option('--tune-horizon-s <s>', 'joint-bo: seconds a trial\'s saving is counted over, as `ferry serve --tune-horizon-s` (0: exploration not priced)', numberOption('--tune-horizon-s', 0, 1e7), defaultTuneHorizonS)
     .option('--oracle-segment-s <s>', 'oracle: length of the segments it re-chooses for', numberOption('--oracle-segment-s', 0, 1e7, true), 300)
     .action(async (flags: SimulateFlags) => {
       const output = await runSimulate(flags, (line) => console.log(line));
@@ -96,7 +99,7 @@ export async function runSimulate(flags: SimulateFlags, print: (line: string) =>
     (flags.hostCores !== undefined ? `${flags.hostCores} shared host cores` : 'independent instances (Lambda)') + `, concurrency ${setup.maxInFlight}`);
   const options = {
     static: { memoryMb: flags.memoryMb, batchSize: flags.batchSize, processes: flags.processes, threadsPerProcess: flags.threads },
-    baselineMemoryMb: flags.baselineMemoryMb, oracleSegmentS: flags.oracleSegmentS,
+    baselineMemoryMb: flags.baselineMemoryMb, oracleSegmentS: flags.oracleSegmentS, tuneHorizonS: flags.tuneHorizonS,
   };
   const bar = progressBar('ferry simulate');
   const rows: PolicyRow[] = [];

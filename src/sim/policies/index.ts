@@ -13,6 +13,8 @@ export interface PolicyOptions {
   /** Memory of `per-request` and `aimd`. @default 3008 */
   baselineMemoryMb: number;
   oracleSegmentS: number;
+  /** joint-bo: `ferry serve --tune-horizon-s` (0: exploration not priced). @default serve's */
+  tuneHorizonS?: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export const policyTable: readonly PolicyEntry[] = [
   { name: 'batch', what: 'BATCH (SC\'20): best memory, batch size and timeout with one process, re-chosen when arrivals change', variants: () => [batchPolicy()] },
   { name: 'aimd', what: 'Clipper (NSDI\'17): additive-increase, multiplicative-decrease batch size, fixed memory, one process', variants: (o) => [aimdPolicy({ memoryMb: o.baselineMemoryMb })] },
   { name: 'static', what: "one configuration, as `ferry serve` with the same flags", variants: (o) => [staticPolicy(o.static)] },
-  { name: 'joint-bo', what: "ferry: `ferry serve --tune`'s controller, optimizer and detector", variants: () => [jointBoPolicy()] },
+  { name: 'joint-bo', what: "ferry: `ferry serve --tune`'s controller, optimizer and detector", variants: (o) => [jointBoPolicy(o.tuneHorizonS !== undefined ? { horizonS: o.tuneHorizonS } : {})] },
   { name: 'oracle', what: 'the cheapest configuration meeting 99% per segment, in hindsight (a bound, not a policy)', variants: (o) => [oraclePolicy(o.oracleSegmentS)] },
 ];
 
