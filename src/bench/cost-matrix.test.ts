@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { cellSetup, runCostCell, type CostMatrixOptions } from './cost-matrix.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cellSetup, runCostCell, type CostCell, type CostMatrixOptions } from './cost-matrix.js';
 import { parseCostTrace, parseCostTraces } from './cost-traces.js';
 
 const options: CostMatrixOptions = {
@@ -10,7 +10,10 @@ const options: CostMatrixOptions = {
 
 describe('ferry bench cost: one cell', () => {
   // Five minutes at 20 req/s: small enough for a unit test, long enough for joint-bo to tune.
-  const cell = runCostCell('mobilenetv2', parseCostTrace('gen:poisson?rate-per-s=20&duration-s=300&seed=2'), 300, options);
+  let cell: CostCell;
+  beforeAll(() => {
+    cell = runCostCell('mobilenetv2', parseCostTrace('gen:poisson?rate-per-s=20&duration-s=300&seed=2'), 300, options);
+  });
   const row = (name: string) => cell.rows.find((r) => r.policy === name)!;
 
   it('savings and the host columns follow their formulas from the rows themselves', () => {
