@@ -10,6 +10,7 @@ import { defaultModelName } from '../function/models/registry.js';
 import type { WorkerMode } from '../function/worker-handle.js';
 import { FerryError } from '../core/errors.js';
 import { integerOption, numberList } from '../util/options.js';
+import { registerCostBench } from './bench-cost.js';
 import { registerFidelityBench } from './bench-fidelity.js';
 import { registerGatewayBench } from './bench-gateway.js';
 
@@ -45,6 +46,7 @@ export function registerBench(program: Command): void {
   registerClockBench(bench);
   registerSimBench(bench);
   registerFidelityBench(bench);
+  registerCostBench(bench);
 }
 
 function printLatencyTable(title: string, rows: LatencyRow[]): void {

@@ -121,12 +121,22 @@ export class LatencyModel {
     return { p50Ms: at('p50Ms'), p99Ms: at('p99Ms') };
   }
 
-  /** Assumption 3: linear in 1/share between measured shares. */
+  /**
+   * Assumption 3: linear in 1/share between measured shares. Below the lowest one the
+   * extrapolated line is floored at the lowest share's own time: work cannot get faster
+   * with less CPU. Where the profile's two lowest shares are out of order (ocr-cls at
+   * batch 1: 4.55 ms at 0.25 vCPU, 7.46 ms at 0.5; a batch whose CPU time fits in one quota
+   * period runs unthrottled) the bare line falls through zero (-9.7 ms at 128 MB, which
+   * made 128 MB look free to Power Tuning). A profile in order (slower with less CPU, as
+   * mobilenetv2's) is above the floor and unchanged.
+   */
   private atShare(batch: number, processes: number, share: number, threads: number): LatencyQuantiles {
     const xs = this.shares.map((s) => 1 / s).reverse();
     const values = this.shares.map((s) => this.measured(batch, processes, s, threads)).reverse();
     const at = (key: keyof LatencyQuantiles) => interpolate(xs, values.map((v) => v[key]), 1 / share);
-    return { p50Ms: at('p50Ms'), p99Ms: at('p99Ms') };
+    if (share >= this.shares[0]!) return { p50Ms: at('p50Ms'), p99Ms: at('p99Ms') };
+    const lowest = values[values.length - 1]!;
+    return { p50Ms: Math.max(at('p50Ms'), lowest.p50Ms), p99Ms: Math.max(at('p99Ms'), lowest.p99Ms) };
   }
 
   /** Assumption 4: measured process counts, linear in between, the largest above. */

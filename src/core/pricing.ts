@@ -51,3 +51,37 @@ export function checkMemoryMb(memoryMb: number): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Hourly prices of the servers the cost benchmark sets beside Lambda (`ferry bench cost`):
+ * EC2 on-demand, Linux, us-east-1. The AWS EC2 pricing page renders its rates client-side;
+ * the figures were checked against a third-party calculator that cites it (reviewed
+ * 2026-04-17: t3.large $0.0832/h, t3 prices linear in size; c6i.2xlarge $0.34/h, c6i
+ * likewise), so they are "as listed", to be rechecked before quoting absolute dollars.
+ */
+export const ec2Pricing = {
+  source: 'AWS EC2 on-demand pricing, Linux, us-east-1 (via a calculator citing it, reviewed 2026-04-17)',
+  asOf: '2026-12-03',
+  /** The gateway's host: the paper's always-on EC2 host; a small burstable instance. */
+  gatewayHost: { name: 't3.small', vcpus: 2, usdPerH: 0.0208 },
+  /** The always-on server of the "is serverless the right answer?" reference row. */
+  vm: { name: 'c6i.large', vcpus: 2, usdPerH: 0.085 },
+} as const;
+
+/**
+ * AWS Lambda Managed Instances (announced November 2025, before re:Invent 2025): functions on EC2
+ * instances in the user's account, several requests per execution environment, scaled on
+ * CPU use, never to zero. Billed as the EC2 on-demand instance price, plus a management
+ * fee of 15% of that price, plus the usual $0.20 per million requests (no duration
+ * charge). A capacity provider starts three instances by default, for Availability-Zone
+ * resiliency. Source: AWS Lambda pricing page ("15% premium on the EC2 on-demand instance
+ * price", "$0.20 per million requests", as transcribed 2026-09-20) and the Lambda
+ * developer guide, "Scaling Lambda Managed Instances" (three instances by default).
+ */
+export const lambdaManagedInstancesPricing = {
+  source: 'AWS Lambda pricing (Managed Instances), us-east-1; Lambda developer guide, Scaling Lambda Managed Instances',
+  asOf: '2026-12-03',
+  managementFeeShare: 0.15,
+  requestUsd: 0.2 / 1_000_000,
+  defaultMinInstances: 3,
+} as const;

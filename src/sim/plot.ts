@@ -70,7 +70,9 @@ export async function writePlot(file: string, spec: TopLevelSpec): Promise<void>
   const svg = await renderSvg(spec);
   if (/\.svg$/i.test(file)) return writeFile(file, svg);
   if (/\.png$/i.test(file)) {
-    await sharp(Buffer.from(svg), { density: 144 }).flatten({ background: '#ffffff' }).png().toFile(file);
+    // A palette PNG: a chart has a few flat colours, and 256 keep its antialiasing; a full
+    // RGB one of an hour of six policies is over 300 KB, too large to commit.
+    await sharp(Buffer.from(svg), { density: 144 }).flatten({ background: '#ffffff' }).png({ palette: true, compressionLevel: 9 }).toFile(file);
     return;
   }
   throw new FerryError('INVALID_ARGUMENT', `Expected --plot to end in .svg or .png, got "${file}"`);

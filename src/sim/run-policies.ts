@@ -3,7 +3,7 @@ import { policyEntry, type PolicyOptions } from './policies/index.js';
 import { simulatePolicy, type PolicyResult, type SimulationSetup } from './simulate.js';
 
 /** One row of `ferry simulate --json`: a policy's result, with its variants where it has two. */
-export interface PolicyRow extends Omit<PolicyResult, 'windows' | 'tuningEvents' | 'events' | 'simulatedS'> {
+export interface PolicyRow extends Omit<PolicyResult, 'windows' | 'tuningEvents' | 'events' | 'simulatedS' | 'answerLog'> {
   /** Wall time this policy's run(s) took, in s (the one field that differs between identical runs). */
   wallS: number;
   variants?: Array<{ name: string; costPerMillionUsd: number; sloAttainment: number; p99Ms: number; detail: string }>;
@@ -31,7 +31,7 @@ export function runPolicy(name: string, setup: SimulationSetup, options: PolicyO
   const safe = results.filter((r) => r.sloAttainment >= 0.99);
   const pool = safe.length > 0 ? safe : results;
   const chosen = pool.reduce((a, b) => (b.costPerMillionUsd < a.costPerMillionUsd ? b : a));
-  const { windows: _windows, tuningEvents: _tuning, events: _events, simulatedS: _simulatedS, ...totals } = chosen;
+  const { windows: _windows, tuningEvents: _tuning, events: _events, simulatedS: _simulatedS, answerLog: _answerLog, ...totals } = chosen;
   const row: PolicyRow = {
     ...totals,
     name: entry.name,

@@ -37,6 +37,21 @@ export interface PolicyTotals {
 }
 
 /**
+ * Every answered request of a run, by arrival (clock ms), and when each configuration
+ * change came into force: what attainment over a sub-interval (a tuning episode) needs.
+ * Kept only when asked for (`SimulationSetup.recordAnswers`): 9 bytes a request.
+ */
+export interface AnswerLog {
+  /** The clock time traffic started at (after warm-up); the times below are on the same clock. */
+  trafficStartMs: number;
+  arrivalMs: Float64Array;
+  /** 1 where the request was answered successfully within the SLO. */
+  withinSlo: Uint8Array;
+  /** Clock times of configuration changes after the initial configuration. */
+  configChangesAtMs: number[];
+}
+
+/**
  * Collects a simulated run from serving's observer calls and tuning events, the same
  * calls /metrics gets live: every answer, every billed invocation (warm-ups apart),
  * every configuration change; and a timeline in windows of `windowMs`.
@@ -60,24 +75,29 @@ export class SimReport implements ServingObserver {
   readonly tuningEvents: ModelTuningEvent[] = [];
   private window = emptyWindow();
   private windowConfig: TuningConfig | undefined;
+  private log: { arrivalMs: Float64Array; withinSlo: Uint8Array; configChangesAtMs: number[] } | undefined;
 
   constructor(
     private readonly sloMs: number,
     private readonly windowMs: number,
-  ) {}
+    recordAnswers = false,
+  ) {
+    if (recordAnswers) this.log = { arrivalMs: new Float64Array(1024), withinSlo: new Uint8Array(1024), configChangesAtMs: [] };
+  }
 
   onArrivals(_model: string, count: number): void {
     this.requests += count;
     this.window.arrivals += count;
   }
 
-  onAnswer(_model: string, _arrivalMs: number, latencyMs: number, answer: ItemSettlement): void {
+  onAnswer(_model: string, arrivalMs: number, latencyMs: number, answer: ItemSettlement): void {
     if (this.answered === this.latenciesMs.length) {
       const grown = new Float64Array(this.latenciesMs.length * 2);
       grown.set(this.latenciesMs);
       this.latenciesMs = grown;
     }
     const failed = isItemError(answer);
+    if (this.log) this.logAnswer(arrivalMs, !failed && latencyMs <= this.sloMs);
     // A failed request never met its SLO: it counts at infinite latency in the percentiles.
     const ms = failed ? Infinity : latencyMs;
     this.latenciesMs[this.answered++] = ms;
@@ -101,7 +121,8 @@ export class SimReport implements ServingObserver {
     if (record.warmup) this.warmupCostUsd += record.billing.costUsd;
   }
 
-  onConfig(_model: string, config: ModelConfig): void {
+  onConfig(_model: string, config: ModelConfig, atMs: number): void {
+    if (this.log && this.configChanges >= 0) this.log.configChangesAtMs.push(atMs);
     this.configChanges++;
     this.config = { memoryMb: config.memoryMb, batchSize: config.batchSize, processes: config.processes };
   }
@@ -127,6 +148,30 @@ export class SimReport implements ServingObserver {
     });
     this.window = emptyWindow();
     this.windowConfig = { ...this.config };
+  }
+
+  /** The answer log, if kept (`recordAnswers`). */
+  answerLog(trafficStartMs: number): AnswerLog | undefined {
+    if (!this.log) return undefined;
+    return {
+      trafficStartMs, arrivalMs: this.log.arrivalMs.slice(0, this.answered), withinSlo: this.log.withinSlo.slice(0, this.answered),
+      configChangesAtMs: [...this.log.configChangesAtMs],
+    };
+  }
+
+  private logAnswer(arrivalMs: number, met: boolean): void {
+    const log = this.log!;
+    if (this.answered >= log.arrivalMs.length) {
+      const arrivals = new Float64Array(log.arrivalMs.length * 2);
+      arrivals.set(log.arrivalMs);
+      const within = new Uint8Array(log.withinSlo.length * 2);
+      within.set(log.withinSlo);
+      log.arrivalMs = arrivals;
+      log.withinSlo = within;
+    }
+    // Called before `answered` counts this answer: it is the index.
+    log.arrivalMs[this.answered] = arrivalMs;
+    log.withinSlo[this.answered] = met ? 1 : 0;
   }
 
   get answeredCount(): number {

@@ -8,7 +8,7 @@ import { Gateway, type AdmittedInput } from '../serving/gateway.js';
 import type { ServiceTimePriorFor } from '../serving/model-batcher.js';
 import type { ModelConfig } from '../serving/model-config.js';
 import type { ItemSettlement } from '../serving/pending-item.js';
-import { SimReport, type PolicyTotals, type TimelineWindow } from './sim-report.js';
+import { SimReport, type AnswerLog, type PolicyTotals, type TimelineWindow } from './sim-report.js';
 import { SimulatedInvoker, type SimPlatformOptions } from './sim-invoker.js';
 
 /** Everything one simulated run needs besides the policy. */
@@ -38,6 +38,8 @@ export interface SimulationSetup {
    * below this (a search that only needs to know "infeasible"). @default never
    */
   abortBelowAttainment?: number;
+  /** Keep every answer's arrival time and outcome (`PolicyResult.answerLog`), for attainment over sub-intervals. @default false */
+  recordAnswers?: boolean;
 }
 
 /** What a policy sees of a run once serving exists. */
@@ -84,6 +86,8 @@ export interface PolicyResult extends PolicyTotals {
   simulatedS: number;
   /** Timers the event engine fired. */
   events: number;
+  /** With `setup.recordAnswers`: every answer by arrival, and when the configuration changed. */
+  answerLog?: AnswerLog;
 }
 
 /** A placeholder image: the simulated platform runs no model, only its payload size counts. */
@@ -107,7 +111,7 @@ export function simulatePolicy(policy: Policy, setup: SimulationSetup, functionN
   const invoker = new SimulatedInvoker(clock, { [functionName]: config.memoryMb }, { ...setup.platform, latency: setup.latency, random: () => platformRng.next() });
   const spanMs = setup.scheduleMs.length > 0 ? setup.scheduleMs[setup.scheduleMs.length - 1]! : 0;
   const windowMs = setup.windowMs ?? Math.min(300_000, Math.max(10_000, Math.round(spanMs / 60 / 1000) * 1000));
-  const report = new SimReport(setup.sloMs, windowMs);
+  const report = new SimReport(setup.sloMs, windowMs, setup.recordAnswers ?? false);
   const sink = new TuningEventSink();
   sink.subscribe((event) => report.onTuning(event));
   const dispatcherRng = rng.fork();
@@ -178,9 +182,11 @@ export function simulatePolicy(policy: Policy, setup: SimulationSetup, functionN
     }
     : measured;
   report.closeWindow(Math.max(0, clock.nowMs() - trafficStartMs - (clock.nowMs() - trafficStartMs) % windowMs));
+  const answerLog = report.answerLog(trafficStartMs);
   return {
     name: policy.name, detail: run.describe?.() ?? '', ...totals,
     windows: report.windows, tuningEvents: report.tuningEvents,
     simulatedS: (clock.nowMs() - trafficStartMs) / 1000, events,
+    ...(answerLog ? { answerLog } : {}),
   };
 }

@@ -39,7 +39,7 @@ export function searchStatic(setup: SimulationSetup, candidates: readonly Candid
     simulated++;
     // Warm as `ferry serve` does with its 4 instances, however many the setup warms.
     const result = simulatePolicy(staticPolicy(c, describeConfig(c)), {
-      ...setup, scheduleMs, seed, windowMs: 3_600_000, abortBelowAttainment: minAttainment, warmInstances: Math.max(4, setup.warmInstances),
+      ...setup, scheduleMs, seed, windowMs: 3_600_000, abortBelowAttainment: minAttainment, recordAnswers: false, warmInstances: Math.max(4, setup.warmInstances),
     });
     const costUsd = (result.costUsd - result.warmupCostUsd) / Math.max(1, result.answered);
     if (result.sloAttainment >= minAttainment && costUsd < bestCost) {

@@ -44,3 +44,37 @@ export function offeredRate(schedule: readonly number[]): number | undefined {
   const spanMs = schedule[schedule.length - 1]! - schedule[0]!;
   return spanMs > 0 ? ((schedule.length - 1) * 1000) / spanMs : undefined;
 }
+
+/**
+ * A schedule played end to end until it covers at least `minSpanMs`: copy k is shifted by
+ * k x (span + the mean gap), so the seam between copies is one ordinary gap rather than
+ * two arrivals at the same instant. A short trace at a high time scale (3 minutes of
+ * conv.csv at 20x) becomes an hour of the same traffic pattern, repeated.
+ */
+export function repeatSchedule(scheduleMs: readonly number[], minSpanMs: number): { scheduleMs: number[]; copies: number } {
+  if (scheduleMs.length < 2) return { scheduleMs: [...scheduleMs], copies: 1 };
+  const firstMs = scheduleMs[0]!;
+  const spanMs = scheduleMs[scheduleMs.length - 1]! - firstMs;
+  if (spanMs >= minSpanMs || !(spanMs > 0)) return { scheduleMs: [...scheduleMs], copies: 1 };
+  const periodMs = spanMs + spanMs / (scheduleMs.length - 1);
+  const copies = Math.ceil((minSpanMs - spanMs) / periodMs) + 1;
+  const out = new Array<number>(scheduleMs.length * copies);
+  for (let k = 0; k < copies; k++) {
+    for (let i = 0; i < scheduleMs.length; i++) out[k * scheduleMs.length + i] = scheduleMs[i]! + k * periodMs;
+  }
+  return { scheduleMs: out, copies };
+}
+
+/**
+ * The busiest rate over any window of `windowMs` (sliding, so a burst that straddles two
+ * fixed bins is not halved), in requests per second: the 1-minute peak by default.
+ */
+export function peakRatePerS(scheduleMs: readonly number[], windowMs = 60_000): number {
+  let peak = 0;
+  let from = 0;
+  for (let to = 0; to < scheduleMs.length; to++) {
+    while (scheduleMs[to]! - scheduleMs[from]! >= windowMs) from++;
+    peak = Math.max(peak, to - from + 1);
+  }
+  return peak / (windowMs / 1000);
+}

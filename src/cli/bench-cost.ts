@@ -1,0 +1,139 @@
+import { writeFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { Command } from 'commander';
+import { runCrossovers, type CrossoverRow, type LadderOptions } from '../bench/cost-ladder.js';
+import { pricesUsed, runCostMatrix, type CostCell, type CostMatrixOptions } from '../bench/cost-matrix.js';
+import { costNotes, formatCostCell, formatCrossovers } from '../bench/cost-table.js';
+import { defaultCostTraceNames, parseCostTraces, type CostTrace } from '../bench/cost-traces.js';
+import { machineLine } from '../bench/function-bench.js';
+import { FerryError } from '../core/errors.js';
+import { ec2Pricing } from '../core/pricing.js';
+import { modelNames } from '../models/catalog.js';
+import { policyEntry, policyNames } from '../sim/policies/index.js';
+import { integerOption, numberList, numberOption } from '../util/options.js';
+import { progressBar } from './progress.js';
+
+interface CostFlags {
+  models: string[];
+  traces: string[];
+  slos: number[];
+  policies: string[];
+  seed: number;
+  json?: string;
+  gatewayHostUsdPerH: number;
+  vmUsdPerH: number;
+  vmVcpus: number;
+  lmiMinInstances: number;
+  minSpanS: number;
+  ladder: boolean;
+  ladderRates: number[];
+  ladderDurationS: number;
+  baselineMemoryMb: number;
+  oracleSegmentS: number;
+}
+
+/** The `ferry bench cost --json` contract. */
+export interface CostOutput {
+  machine: string;
+  seed: number;
+  prices: ReturnType<typeof pricesUsed>;
+  traces: CostTrace[];
+  cells: CostCell[];
+  crossovers?: { ratesPerS: number[]; durationS: number; rows: CrossoverRow[] };
+  notes: string[];
+  wallS: number;
+}
+
+const defaultPolicies = ['per-request', 'power-tuned', 'batch', 'aimd', 'joint-bo', 'oracle'];
+
+export function registerCostBench(bench: Command): void {
+  bench
+    .command('cost')
+    .description('every policy side by side on every model, trace and SLO of issue 11: $/M requests, savings, SLO attainment (also inside tuning episodes), the gateway host\'s price, and modelled always-on references')
+    .option('--models <list>', `comma-separated, of: ${modelNames().join(', ')}`, parseModels, ['mobilenetv2', 'ocr-cls'])
+    .option('--traces <entries...>', 'conv@1, conv@20, code@1, code@20 (shipped traces at a time scale), step, mmpp, diurnal (generated, 1 h), FILE@K or a gen: spec; comma-separated or space-separated', [...defaultCostTraceNames])
+    .option('--slos <list>', 'latency objectives (ms)', numberList('--slos', 1, 600_000), [200, 500])
+    .option('--policies <list>', `comma-separated, of: ${policyNames.join(', ')}`, parsePolicies, defaultPolicies)
+    .option('--seed <n>', 'seed of every simulation and of the generated traces\' replay', integerOption('--seed', 0, 2 ** 31), 1)
+    .option('--json <file>', 'write everything as JSON')
+    .option('--gateway-host-usd-per-h <usd>', `the always-on gateway host's price (default ${ec2Pricing.gatewayHost.name})`, numberOption('--gateway-host-usd-per-h', 0, 1000), ec2Pricing.gatewayHost.usdPerH)
+    .option('--vm-usd-per-h <usd>', `modelled always-on VM and Lambda Managed Instances: the instance's on-demand price (default ${ec2Pricing.vm.name})`, numberOption('--vm-usd-per-h', 0, 1000, true), ec2Pricing.vm.usdPerH)
+    .option('--vm-vcpus <n>', 'vCPUs of that instance', integerOption('--vm-vcpus', 1, 512), ec2Pricing.vm.vcpus)
+    .option('--lmi-min-instances <n>', 'Lambda Managed Instances: the fleet\'s floor (3 by default, for AZ resiliency)', integerOption('--lmi-min-instances', 1, 1000), 3)
+    .option('--min-span-s <s>', 'a trace sped up past 1x and shorter than this is repeated end to end', numberOption('--min-span-s', 0, 86_400 * 7, true), 3600)
+    .option('--no-ladder', 'skip the steady-rate ladder (the crossover table)')
+    .option('--ladder-rates <list>', 'steady Poisson rates of the crossover ladder (req/s)', numberList('--ladder-rates', 0.01, 10_000, false), [1, 2, 5, 10, 20, 50, 100, 200, 500])
+    .option('--ladder-duration-s <s>', 'length of each ladder run', numberOption('--ladder-duration-s', 0, 86_400, true), 1800)
+    .option('--baseline-memory-mb <mb>', 'per-request and aimd: function memory', integerOption('--baseline-memory-mb', 128, 10_240), 3008)
+    .option('--oracle-segment-s <s>', 'oracle: length of the segments it re-chooses for', numberOption('--oracle-segment-s', 0, 1e7, true), 300)
+    .action(async (flags: CostFlags) => {
+      const output = runCostBench(flags, (line) => console.log(line));
+      if (flags.json) await writeFile(flags.json, `${JSON.stringify(output, null, 2)}\n`);
+    });
+}
+
+export function runCostBench(flags: CostFlags, print: (line: string) => void): CostOutput {
+  const startMs = performance.now();
+  const traces = parseCostTraces(flags.traces);
+  const vm = { name: flags.vmUsdPerH === ec2Pricing.vm.usdPerH && flags.vmVcpus === ec2Pricing.vm.vcpus ? ec2Pricing.vm.name : 'VM', usdPerH: flags.vmUsdPerH, vcpus: flags.vmVcpus };
+  const hostName = flags.gatewayHostUsdPerH === ec2Pricing.gatewayHost.usdPerH ? ec2Pricing.gatewayHost.name : 'gateway host';
+  const options: CostMatrixOptions = {
+    models: flags.models, traces, slosMs: flags.slos, policies: flags.policies, seed: flags.seed,
+    gatewayHostUsdPerH: flags.gatewayHostUsdPerH, vm, lmiMinInstances: flags.lmiMinInstances, minSpanS: flags.minSpanS,
+    baselineMemoryMb: flags.baselineMemoryMb, oracleSegmentS: flags.oracleSegmentS,
+  };
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  print(`ferry bench cost: ${flags.models.join(', ')} x ${traces.map((t) => t.name).join(', ')} x SLO ${flags.slos.join(', ')} ms; policies ${flags.policies.join(', ')}; seed ${flags.seed}`);
+  print(`machine: ${machineLine()} (the figures are seeded and the same on any machine; only wall times differ)`);
+  print(`prices: Lambda x86 us-east-1; gateway host ${hostName} $${flags.gatewayHostUsdPerH}/h; VM ${vm.name} $${vm.usdPerH}/h with ${vm.vcpus} vCPUs (${ec2Pricing.source}); ` +
+    `Lambda Managed Instances on it at +15% and $0.20/M, floor ${flags.lmiMinInstances} instances`);
+  print('');
+  const bar = progressBar('ferry bench cost');
+  let cells: CostCell[];
+  try {
+    cells = runCostMatrix(options, (done, total, label) => bar.update(done, total, label), process.stderr.isTTY ? () => undefined : log);
+  } finally {
+    bar.stop();
+  }
+  for (const cell of cells) for (const line of formatCostCell(cell)) print(line);
+  let crossovers: CostOutput['crossovers'];
+  if (flags.ladder) {
+    const ladder: LadderOptions = {
+      models: flags.models, slosMs: flags.slos, ratesPerS: flags.ladderRates, durationS: flags.ladderDurationS, seed: flags.seed,
+      gatewayHostUsdPerH: flags.gatewayHostUsdPerH, vm, lmiMinInstances: flags.lmiMinInstances,
+      baselineMemoryMb: flags.baselineMemoryMb, oracleSegmentS: flags.oracleSegmentS,
+    };
+    const ladderBar = progressBar('crossover ladder');
+    let rows: CrossoverRow[];
+    try {
+      rows = runCrossovers(ladder, (done, total, label) => {
+        ladderBar.update(done, total, label);
+        if (!process.stderr.isTTY && done < total) log(label);
+      });
+    } finally {
+      ladderBar.stop();
+    }
+    for (const line of formatCrossovers(rows, `${flags.ladderDurationS} s at each of ${flags.ladderRates.join(', ')} req/s, seed ${flags.seed}`)) print(line);
+    crossovers = { ratesPerS: flags.ladderRates, durationS: flags.ladderDurationS, rows };
+  }
+  const notes = costNotes(`${hostName}, $${flags.gatewayHostUsdPerH}/h`);
+  for (const line of notes) print(line);
+  const wallS = (performance.now() - startMs) / 1000;
+  print('');
+  print(`wall time: ${wallS.toFixed(0)} s`);
+  return { machine: machineLine(), seed: flags.seed, prices: pricesUsed(options), traces, cells, ...(crossovers ? { crossovers } : {}), notes, wallS };
+}
+
+function parseModels(text: string): string[] {
+  const names = text.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  const unknown = names.filter((n) => !modelNames().includes(n));
+  if (names.length === 0 || unknown.length > 0) throw new FerryError('INVALID_ARGUMENT', `Expected --models to list some of ${modelNames().join(', ')}, got "${text}"`);
+  return [...new Set(names)];
+}
+
+function parsePolicies(text: string): string[] {
+  const names = text.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  const unknown = names.filter((n) => !policyEntry(n));
+  if (names.length === 0 || unknown.length > 0) throw new FerryError('INVALID_ARGUMENT', `Expected --policies to list some of ${policyNames.join(', ')}, got "${text}"`);
+  return [...new Set(names)];
+}
