@@ -38,7 +38,8 @@ export function createOnlineTuner(options: OnlineTunerOptions): BayesOpt {
     // Two design points, not the three that sample efficiency on static surfaces favours:
     // a design point is the one trial that is not priced, and over an hour of traffic the
     // third cost more than it taught (15 generated traces of 5 kinds, 3 seeds each: 11%
-    // cheaper in geometric mean with two, 1% with one; docs/tuning.md).
+    // cheaper in geometric mean with two, 1% with one; the three held-out traces, one run
+    // each, said 1.17x dearer: docs/tuning.md has both).
     ...(horizonS > 0 ? { initialPoints: pricedInitialPoints } : {}),
     ...options.tuning,
     space: new ConfigSpace(), sloMs: options.sloMs, seed: options.seed, context: tunedRateRange,
