@@ -33,7 +33,7 @@ interface SimulateFlags {
   threads: number;
   oracleSegmentS: number;
   baselineMemoryMb: number;
-  tuneHorizonS: number;
+  tuneHorizonS?: number;
 }
 
 /** The `ferry simulate --json` contract. */
@@ -99,7 +99,8 @@ export async function runSimulate(flags: SimulateFlags, print: (line: string) =>
     (flags.hostCores !== undefined ? `${flags.hostCores} shared host cores` : 'independent instances (Lambda)') + `, concurrency ${setup.maxInFlight}`);
   const options = {
     static: { memoryMb: flags.memoryMb, batchSize: flags.batchSize, processes: flags.processes, threadsPerProcess: flags.threads },
-    baselineMemoryMb: flags.baselineMemoryMb, oracleSegmentS: flags.oracleSegmentS, tuneHorizonS: flags.tuneHorizonS,
+    baselineMemoryMb: flags.baselineMemoryMb, oracleSegmentS: flags.oracleSegmentS,
+    ...(flags.tuneHorizonS !== undefined ? { tuneHorizonS: flags.tuneHorizonS } : {}),
   };
   const bar = progressBar('ferry simulate');
   const rows: PolicyRow[] = [];

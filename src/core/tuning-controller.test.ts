@@ -159,7 +159,7 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     };
     // A detector that fires at 100 s, 200 s and 300 s (one update per 1 s interval).
     let updates = 0;
-    const detector = { update: () => ({ changed: ++updates <= 300 && updates % 100 === 0, score: 0 }), reset: () => undefined };
+    const detector = { update: () => ({ changed: ++updates <= 300 && updates % 100 === 0, index: updates - 1, score: 0 }), reset: () => undefined };
     const controller = new TuningController(
       clock, tuner, detector, { memoryMb: 1769, batchSize: 8, processes: 1 },
       (_config, done) => done(), () => undefined, { sloMs: 300, minRequests: 1, minWindowMs: 10_000 },
