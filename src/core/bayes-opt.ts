@@ -44,16 +44,9 @@ import { switchCostUsd, trialValueUsd, type SwitchContext, type TrialEconomics }
  * - Safe exploration: once the feasibility GP has data, no point with P(feasible) below
  *   `minFeasibleProbability` is proposed (design points included: an unsafe one is swapped
  *   for the safe point farthest from what was evaluated); if no point reaches it, the most
- *   likely feasible one is. A configuration that missed the SLO by more than 10% condemns,
- *   for the episode, every one with its processes, no more memory and no smaller batch
- *   (slo-dominance.ts): a GP spreads a cliff such as "the model does not fit below 2 GB"
- *   over its neighbours, and EI keeps probing its cheap side.
- * - Neighbour step: when the best EI x P(feasible) is negligible (< 1e-3), the incumbent's
- *   unexplored grid neighbour predicted cheapest is evaluated instead: the GP has smoothed
- *   over a narrow dip or a cliff edge next to the optimum and believes nothing is left.
- *   The step skips the P(feasible) floor, since that is the estimate it distrusts; it is
- *   one grid step from a configuration that met the SLO, and priced exploration (what
- *   `ferry serve --tune` runs) does not take it.
+ *   likely feasible one is. Optionally (`sloDominance`, off), a configuration that missed
+ *   the SLO by more than 10% also condemns, for the episode, every one with its batch size
+ *   and processes and no more memory (slo-dominance.ts).
  * - Stopping: once the best feasible cost improved by less than 1% over the last 4
  *   evaluations, after at least `minEvaluations` (20), and every grid neighbour of the
  *   incumbent was evaluated (or 1.5x `minEvaluations` were done), suggest() returns the
@@ -134,18 +127,15 @@ export interface BayesOptOptions {
    * cheap infeasible corner can put the ceiling below the incumbent: the model then
    * predicts every dear configuration at the ceiling, under the incumbent's cost, and EI
    * sends the search through them (measured on generated surfaces: bench tuner --families).
-   * @default 'all'
+   * @default 'feasible'
    */
   costClampFrom?: 'all' | 'feasible';
   /**
-   * When the best EI x P(feasible) falls below this, evaluate the incumbent's unexplored
-   * grid neighbour of the lowest predicted cost instead (0: never): the GP smooths over a
-   * narrow dip or a cliff next to the optimum (a memory size the model just fits in) and
-   * then believes nothing is left to gain. 1e-3 is an expected log-cost gain of 0.1%.
-   * @default 0
+   * Skip configurations that a clear SLO miss of this episode condemns (slo-dominance.ts).
+   * Off: on the generated families it saved a few runs (big-slow), on the MobileNetV2
+   * surfaces with cost and p99 only it lost a few (11 failed runs of 240 against 7; see
+   * BENCHMARKS.md). @default false
    */
-  neighbourStepBelow?: number;
-  /** Skip configurations that a clear SLO miss of this episode condemns (slo-dominance.ts). @default false */
   sloDominance?: boolean;
 }
 
@@ -228,8 +218,7 @@ export class BayesOpt {
       stopImprovement: options.stopImprovement ?? 0.01,
       minEvaluations: options.minEvaluations ?? 20,
       maxHistory: options.maxHistory ?? 120,
-      costClampFrom: options.costClampFrom ?? 'all',
-      neighbourStepBelow: options.neighbourStepBelow ?? 0,
+      costClampFrom: options.costClampFrom ?? 'feasible',
       sloDominance: options.sloDominance ?? false,
     };
     this.economics = options.economics;
@@ -319,13 +308,6 @@ export class BayesOpt {
       if (value > pickScore) {
         pickScore = value;
         pick = s;
-      }
-    }
-    if (incumbent && pickScore < this.options.neighbourStepBelow) {
-      const near = this.neighbours(this.space.indexOf(incumbent.config)).filter((i) => open.includes(i));
-      if (near.length > 0) {
-        const step = near.map((i) => predicted[i]!).reduce((a, b) => (b.cost.mean < a.cost.mean ? b : a));
-        return this.propose(step.i, `EI x P(feasible) = ${pickScore.toExponential(2)} is negligible: the incumbent's unexplored grid neighbour predicted cheapest`, step.pf);
       }
     }
     return this.propose(pick.i, `${why}: EI x P(feasible) = ${pickScore.toExponential(2)}`, pick.pf);
