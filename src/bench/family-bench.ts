@@ -47,10 +47,10 @@ export function printFamilyBench(result: { families: FamilyResult[] }, options: 
   console.log('| family | cases | median of medians | worst median | failed runs (cases) |\n|---|---|---|---|---|');
   for (const f of result.families) console.log(`| ${f.family} | ${f.rows.length} | ${f.medianOfMedians} | ${f.worstMedian} | ${f.failures} (${f.casesWithFailures}) |`);
   for (const f of result.families) {
-    console.log(`\n${f.family}: models (per item / fixed ms at 1 vCPU, batch exponent, parallel fraction, p99/p50, cold per invocation, MB per process, instances)\n`);
+    console.log(`\n${f.family}: models (CPU per item / I/O per item / fixed ms at 1 vCPU, batch exponent, parallel fraction, p99/p50, cold per invocation, MB per process, instances)\n`);
     for (const m of f.models) {
       const p = m.params;
-      console.log(`- ${m.model}: ${p.perItemMs} / ${p.fixedMs} ms, ${p.batchExponent}, ${p.parallelFraction}, ${p.p99OverP50}, ${p.coldPerInvocation}, ${p.memoryPerProcessMb} MB, ${m.maxInstances}`);
+      console.log(`- ${m.model}: ${p.perItemMs} / ${p.ioMsPerItem} / ${p.fixedMs} ms, ${p.batchExponent}, ${p.parallelFraction}, ${p.p99OverP50}, ${p.coldPerInvocation}, ${p.memoryPerProcessMb} MB, ${m.maxInstances}`);
     }
     console.log('\n| model | req/s | SLO ms | median evals | p90 evals | failures |\n|---|---|---|---|---|---|');
     for (const r of f.rows) console.log(`| ${r.model} | ${r.arrivalRatePerS} | ${r.sloMs} | ${r.medianEvals} | ${r.p90Evals} | ${r.failures} |`);
