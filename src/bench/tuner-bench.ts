@@ -7,6 +7,7 @@ import { Rng } from '../core/random.js';
 import { quantile } from '../core/stats.js';
 import { FerryError } from '../core/errors.js';
 import { integerOption } from '../util/options.js';
+import { familyDefinitions, generateFamily, holdoutFamily, parseFamilyNames } from './surface-families.js';
 import { buildSurfaces, loadProfile, parseSurfaceFile, type Profile, type SurfaceCase, type SurfaceFile, type SurfacePoint } from './tuner-surfaces.js';
 
 /**
@@ -110,10 +111,10 @@ function boRuns(c: SurfaceCase, truth: Truth, options: TunerBenchOptions, varian
 }
 
 /** The `--surface` contract: one row per case, BO only. */
-export function runSurfaceBench(file: SurfaceFile, options: TunerBenchOptions): { rows: SurfaceRow[] } {
+export function runSurfaceBench(file: SurfaceFile, options: TunerBenchOptions, variant: Partial<BayesOptOptions> = {}): { rows: SurfaceRow[] } {
   const budget = options.budget ?? 40;
   const rows = file.cases.map((c) => {
-    const runs = boRuns(c, caseTruth(c), options);
+    const runs = boRuns(c, caseTruth(c), options, variant);
     return { model: c.model, arrivalRatePerS: c.arrivalRatePerS, sloMs: c.sloMs, ...summarize(runs.map((r) => r.firstHit), budget) };
   });
   return { rows };
@@ -286,6 +287,7 @@ function printBuiltin(result: { rows: BuiltinRow[]; warmStart: WarmRow[] }, opti
 
 interface TunerFlags {
   surface?: string;
+  families?: string;
   ablation?: boolean;
   profile?: string;
   writeSurface?: string;
@@ -299,18 +301,28 @@ export function registerTunerBench(bench: Command): void {
     .description('sample efficiency of the Bayesian tuner vs random search, grid and Power Tuning on cost surfaces')
     .option('--surface <file>', 'surfaces JSON { cases: [ { model, arrivalRatePerS, sloMs, points: [ { memoryMb, batchSize, processes, costUsd, p99Ms, meanBatchSize? } ] } ] } (meanBatchSize, optional: mean requests per dispatched batch)')
     .option('--seeds <n>', 'seeds per case', integerOption('--seeds', 1, 1000), 20)
+    .option('--families <names>', `generated surface families, comma-separated, or dev (all but the holdout ${holdoutFamily}): ${familyDefinitions.map((f) => f.name).join(', ')}`)
     .option('--profile <file>', 'the profile (ferry profile --json) the built-in surfaces are modelled from', 'profiles/mobilenetv2.json')
-    .option('--write-surface <file>', 'write the built-in surfaces (from --profile) in the --surface format and exit')
+    .option('--write-surface <file>', 'write the built-in surfaces (from --profile, or the --families) in the --surface format and exit')
     .option('--ablation', 'on the built-in surfaces (from --profile): the optimizer with one part taken out at a time')
     .option('--json', 'print JSON')
-    .action((flags: TunerFlags) => {
+    .action(async (flags: TunerFlags) => {
+      const families = flags.families === undefined ? undefined : parseFamilyNames(flags.families);
       if (flags.writeSurface) {
-        writeFileSync(flags.writeSurface, `${JSON.stringify(buildSurfaces(profileFrom(flags.profile), new ConfigSpace()), null, 2)}\n`);
-        console.error(`ferry bench tuner: wrote the built-in surfaces to ${flags.writeSurface}`);
+        const file = families ? { cases: families.flatMap((name) => generateFamily(name).file.cases) } : buildSurfaces(profileFrom(flags.profile), new ConfigSpace());
+        writeFileSync(flags.writeSurface, `${JSON.stringify(file, null, 2)}\n`);
+        console.error(`ferry bench tuner: wrote the ${families ? `${families.join(', ')} families'` : 'built-in'} surfaces to ${flags.writeSurface}`);
         return;
       }
       const options = { seeds: flags.seeds };
       const started = performance.now();
+      if (families) {
+        // Loaded here: family-bench.ts runs its surfaces through this file's runSurfaceBench.
+        const { printFamilyBench, runFamilyBench } = await import('./family-bench.js');
+        const result = runFamilyBench(families, options, {}, (line) => console.error(line));
+        if (flags.json) return console.log(JSON.stringify(result, null, 2));
+        return printFamilyBench(result, options);
+      }
       if (flags.surface) {
         const result = runSurfaceBench(parseSurfaceFile(readFileSync(flags.surface, 'utf8')), options);
         if (flags.json) return console.log(JSON.stringify(result, null, 2));

@@ -76,8 +76,11 @@ export interface SurfaceOptions {
   safetyMargin?: number;
 }
 
+/** What a surface needs of a latency model: a batch's p50 and p99 (LatencyModel, or a synthetic one). */
+export type ServiceTimes = Pick<LatencyModel, 'serviceMs'>;
+
 /** Assumptions 6 and 7: one configuration's true cost per request and p99. */
-export function surfacePoint(model: LatencyModel, config: Config, options: SurfaceOptions): SurfacePoint {
+export function surfacePoint(model: ServiceTimes, config: Config, options: SurfaceOptions): SurfacePoint {
   const rate = options.arrivalRatePerS;
   const share = vcpusForMemory(config.memoryMb);
   const budgetMs = (1 - (options.safetyMargin ?? 0.1)) * options.sloMs;

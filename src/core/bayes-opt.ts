@@ -4,6 +4,7 @@ import { configKey, ConfigSpace, type Config, type ContextRange } from './config
 import { defaultGpBounds, GaussianProcess, type GpHyperparameters, type GpPrediction } from './gaussian-process.js';
 import { fitLinearTrend } from './linear-trend.js';
 import { Rng } from './random.js';
+import { clearMisses, condemnedBy } from './slo-dominance.js';
 import { effectiveHorizonS, switchCostUsd, trialValueUsd, type SwitchContext, type TrialEconomics } from './tuning-economics.js';
 
 /**
@@ -12,9 +13,11 @@ import { effectiveHorizonS, switchCostUsd, trialValueUsd, type SwitchContext, ty
  * prior profiling.
  *
  * - Two GPs (gaussian-process.ts) over the encoded configuration (config-space.ts): one on
- *   log(cost per request), clamped at 3x the cheapest observation (a 7x-dearer corner then
+ *   log(cost per request), clamped at 3x the cheapest feasible observation (of all while
+ *   none is feasible: counted from a cheap infeasible one, the clamp can fall below the
+ *   incumbent and flatten the region the search must rank). A 7x-dearer corner then
  *   reads as "bad" and does not set the length scales that the basin near the optimum
- *   needs), and one on g = log(p99 / SLO), clamped to [-3, 3] (feasible iff g <= 0; past
+ *   needs. The other GP is on g = log(p99 / SLO), clamped to [-3, 3] (feasible iff g <= 0; past
  *   20x either way the size of a miss says nothing about where the boundary is).
  *   The cost GP's prior mean is a linear trend in the inputs (linear-trend.ts, ridge 0.03),
  *   fitted to the same targets: it extrapolates "dearer with more idle share" into corners
@@ -41,7 +44,9 @@ import { effectiveHorizonS, switchCostUsd, trialValueUsd, type SwitchContext, ty
  * - Safe exploration: once the feasibility GP has data, no point with P(feasible) below
  *   `minFeasibleProbability` is proposed (design points included: an unsafe one is swapped
  *   for the safe point farthest from what was evaluated); if no point reaches it, the most
- *   likely feasible one is.
+ *   likely feasible one is. Optionally (`sloDominance`, off), a configuration that missed
+ *   the SLO by more than 10% also condemns, for the episode, every one with its batch size
+ *   and processes and no more memory (slo-dominance.ts).
  * - Stopping: once the best feasible cost improved by less than 1% over the last 4
  *   evaluations, after at least `minEvaluations` (20), and every grid neighbour of the
  *   incumbent was evaluated (or 1.5x `minEvaluations` were done), suggest() returns the
@@ -116,6 +121,22 @@ export interface BayesOptOptions {
    * recent of earlier episodes (a fit is cubic in their number). @default 120
    */
   maxHistory?: number;
+  /**
+   * What the cost GP's clamp (3x) counts from: 'all', the cheapest observation; 'feasible',
+   * the cheapest observation that met the SLO (all while none has). Counted from all, a
+   * cheap infeasible corner can put the ceiling below the incumbent: the model then
+   * predicts every dear configuration at the ceiling, under the incumbent's cost, and EI
+   * sends the search through them (measured on generated surfaces: bench tuner --families).
+   * @default 'feasible'
+   */
+  costClampFrom?: 'all' | 'feasible';
+  /**
+   * Skip configurations that a clear SLO miss of this episode condemns (slo-dominance.ts).
+   * Off: on the generated families it saved a few runs (big-slow), on the MobileNetV2
+   * surfaces with cost and p99 only it lost a few (11 failed runs of 240 against 7; see
+   * BENCHMARKS.md). @default false
+   */
+  sloDominance?: boolean;
 }
 
 /**
@@ -197,6 +218,8 @@ export class BayesOpt {
       stopImprovement: options.stopImprovement ?? 0.01,
       minEvaluations: options.minEvaluations ?? 20,
       maxHistory: options.maxHistory ?? 120,
+      costClampFrom: options.costClampFrom ?? 'feasible',
+      sloDominance: options.sloDominance ?? false,
     };
     this.economics = options.economics;
     if (!(this.options.maxHistory >= 1)) throw new RangeError(`Expected maxHistory of 1 or more, got ${this.options.maxHistory}`);
@@ -242,7 +265,8 @@ export class BayesOpt {
     const seen = new Set(this.current().map((e) => e.index));
     const unseen = this.space.configs.map((_, i) => i).filter((i) => !seen.has(i));
     const windows = this.current().map(batchWindow);
-    const fresh = unseen.filter((i) => !windows.some((w) => isSuperseded(this.space, this.space.configs[i]!, w)));
+    const misses = this.options.sloDominance ? clearMisses(this.current(), this.options.sloMs) : [];
+    const fresh = unseen.filter((i) => !windows.some((w) => isSuperseded(this.space, this.space.configs[i]!, w)) && !condemnedBy(this.space.configs[i]!, misses));
     const open = fresh.length > 0 ? fresh : unseen;
     const inputs = this.space.configs.map((c) => this.space.encode(c, rate));
     const warm = this.history.length > this.current().length;
@@ -453,7 +477,9 @@ export class BayesOpt {
    */
   private fit(diagnostic = false): { costGp: Predictor; slackGp: Predictor } {
     const x = this.history.map((e) => e.input);
-    const ceiling = Math.min(...this.history.map((e) => e.logCost)) + Math.log(costClamp);
+    const feasible = this.history.filter((e) => e.slack <= 0);
+    const base = this.options.costClampFrom === 'feasible' && feasible.length > 0 ? feasible : this.history;
+    const ceiling = Math.min(...base.map((e) => e.logCost)) + Math.log(costClamp);
     const cost = this.history.map((e) => Math.min(e.logCost, ceiling));
     const reuse = this.hp.cost && this.hp.slack && (diagnostic || (x.length >= 12 && x.length % 3 !== 0)) ? this.hp : undefined;
     const restarts = x.length < 10 || x.length % 4 === 0 ? 1 : 0;
