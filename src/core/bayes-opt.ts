@@ -58,8 +58,11 @@ import { effectiveHorizonS, switchCostUsd, trialValueUsd, type SwitchContext, ty
  *   EI x P(feasible) promises over the requests of a horizon, less what the trial window
  *   pays above the incumbent and the cold starts of the switches there and back. The
  *   episode stops as soon as no candidate's value is positive: at a low arrival rate a 5%
- *   saving is not worth a window at a 3x dearer corner, at a high one it is. A warm episode
- *   opens without a design (the contextual models already predict the new rate).
+ *   saving is not worth a window at a 3x dearer corner, at a high one it is. The horizon is
+ *   at most the regime length serving reports (`regimeS`). With nothing feasible yet in the
+ *   episode, the predicted cheapest likely-feasible point is tried instead of stopping or of
+ *   the most certainly feasible (dearest) corner. A warm episode opens without a design (the
+ *   contextual models already predict the new rate).
  * - Bounded history (`maxHistory`): the current episode's observations, then the most recent
  *   of earlier episodes; a long run no longer refits every window it ever measured.
  * - Episodes: `restart({ keepHistory })` starts a new tuning episode, e.g. after a change
