@@ -15,6 +15,7 @@ import { sampleHostLoad, type HostLoad } from './host-load.js';
 import { fidelityRow, type FidelityRow, type FidelitySide } from './fidelity-rows.js';
 import { InvocationRecorder, type InvocationSummary } from './invocation-recorder.js';
 import { startLocalServing } from './local-serving.js';
+import { round2 } from './round.js';
 
 /** A policy compared live and simulated: one static configuration, or ferry's tuner. */
 export type FidelityPolicy = { name: string; kind: 'static'; config: StaticConfig } | { name: string; kind: 'joint-bo' };
@@ -176,9 +177,6 @@ function simulate(policy: FidelityPolicy, options: FidelityOptions, hostBackgrou
   };
 }
 
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}
 
 /** The policy with one more observer of serving (the recorder), its own kept. */
 function withObserver(policy: Policy, recorder: InvocationRecorder): Policy {

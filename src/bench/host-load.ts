@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { round2 } from './round.js';
 
 /** What else ran on the host during a live replay, sampled from /proc. */
 export interface HostLoad {
@@ -72,6 +73,3 @@ export function sampleHostLoad(intervalMs = 250): () => HostLoad {
   };
 }
 
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}

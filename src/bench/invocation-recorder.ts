@@ -1,4 +1,5 @@
 import type { InvocationRecord, ServingObserver } from '../serving/events.js';
+import { round2 } from './round.js';
 
 /** Per batch size: what the gateway saw an invocation take against what the platform billed. */
 export interface BatchSizeTiming {
@@ -75,6 +76,3 @@ function fitLine(points: Array<[number, number]>): { fixedMs: number; perItemMs:
   return { fixedMs: round2(my - perItemMs * mx), perItemMs: round2(perItemMs) };
 }
 
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}

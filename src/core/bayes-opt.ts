@@ -5,7 +5,8 @@ import { defaultGpBounds, GaussianProcess, type GpHyperparameters, type GpPredic
 import { fitLinearTrend } from './linear-trend.js';
 import { Rng } from './random.js';
 import { clearMisses, condemnedBy } from './slo-dominance.js';
-import { effectiveHorizonS, switchCostUsd, trialValueUsd, type SwitchContext, type TrialEconomics } from './tuning-economics.js';
+import { cheapest, likelyFeasible, mostValuableTrial, type Scored } from './bayes-opt-priced.js';
+import { effectiveHorizonS, type SwitchContext, type TrialEconomics } from './tuning-economics.js';
 
 /**
  * Online Bayesian optimization of (memory, batch size, processes), after CherryPick (NSDI
@@ -53,16 +54,7 @@ import { effectiveHorizonS, switchCostUsd, trialValueUsd, type SwitchContext, ty
  *   incumbent. On the MobileNetV2 surfaces (ferry bench tuner) a floor of 10 left the final
  *   incumbent within 5% of the optimum in about half the runs, 15 in 70%, 20 in 92%
  *   (measured with an earlier optimizer; the benchmark prints the current figure).
- * - Priced exploration (`economics`, what `ferry serve --tune` runs): each safe candidate is
- *   scored by its trial's expected net value in dollars (tuning-economics.ts): the saving
- *   EI x P(feasible) promises over the requests of a horizon, less what the trial window
- *   pays above the incumbent and the cold starts of the switches there and back. The
- *   episode stops as soon as no candidate's value is positive: at a low arrival rate a 5%
- *   saving is not worth a window at a 3x dearer corner, at a high one it is. The horizon is
- *   at most the regime length serving reports (`regimeS`). With nothing feasible yet in the
- *   episode, the predicted cheapest likely-feasible point is tried instead of stopping or of
- *   the most certainly feasible (dearest) corner. A warm episode opens without a design (the
- *   contextual models already predict the new rate).
+ * - Priced exploration (`economics`, what `ferry serve --tune` runs): bayes-opt-priced.ts.
  * - Bounded history (`maxHistory`): the current episode's observations, then the most recent
  *   of earlier episodes; a long run no longer refits every window it ever measured.
  * - Episodes: `restart({ keepHistory })` starts a new tuning episode, e.g. after a change
@@ -180,13 +172,6 @@ function batchWindow(e: Evaluation): BatchWindow {
   return { config: e.config, feasible: e.slack <= 0, ...(e.meanBatchSize === undefined ? {} : { meanBatchSize: e.meanBatchSize }) };
 }
 
-/** A configuration (its index) with the models' view of it. */
-interface Scored {
-  i: number;
-  cost: GpPrediction;
-  pf: number;
-}
-
 /** A posterior over the encoded space: a GP, or a GP plus its trend. */
 interface Predictor {
   predict(point: readonly number[]): GpPrediction;
@@ -292,9 +277,9 @@ export class BayesOpt {
     let reference = incumbent && Math.log(incumbent.costUsdPerRequest);
     let why = 'constrained EI over the best feasible observation';
     if (reference === undefined && warm) {
-      const likely = predicted.filter((p) => p.pf >= 0.5);
+      const likely = likelyFeasible(predicted);
       if (likely.length > 0) {
-        reference = Math.min(...likely.map((p) => p.cost.mean));
+        reference = cheapest(likely).cost.mean;
         why = 'constrained EI over the predicted best (warm start)';
       }
     }
@@ -328,28 +313,14 @@ export class BayesOpt {
     incumbent: Config | undefined, context: TuningContext | undefined,
   ): Suggestion {
     const economics = { ...this.economics!, horizonS: effectiveHorizonS(this.economics!, context) };
-    const rate = context?.arrivalRatePerS ?? this.lastRate ?? 1;
-    const from = this.lastConfig;
     // Where serving goes back to if a trial is not kept: the incumbent, or (warm, none yet)
     // the predicted best of the likely feasible.
-    const home = incumbent ?? this.space.configs[predicted.filter((p) => p.pf >= 0.5).reduce((a, b) => (b.cost.mean < a.cost.mean ? b : a), safe[0]!).i]!;
-    const switchContext: SwitchContext = { ...(context?.instancesInUse !== undefined ? { instancesInUse: context.instancesInUse } : {}), ...(context?.coldStartMs !== undefined ? { coldStartMs: context.coldStartMs } : {}) };
-    let pick: Scored | undefined;
-    let pickValue = -Infinity;
-    for (const s of safe) {
-      const config = this.space.configs[s.i]!;
-      const value = trialValueUsd({
-        logCost: s.cost, pFeasible: s.pf,
-        expectedImprovement: expectedImprovement(s.cost.mean, Math.sqrt(s.cost.variance), reference, this.options.xi),
-        referenceLogCost: reference, arrivalRatePerS: rate,
-        switchInUsd: from ? switchCostUsd(from, config, switchContext) : 0,
-        switchBackUsd: switchCostUsd(config, home, switchContext),
-      }, economics);
-      if (value > pickValue) {
-        pickValue = value;
-        pick = s;
-      }
-    }
+    const home = incumbent ?? this.space.configs[cheapest([safe[0]!, ...likelyFeasible(predicted)]).i]!;
+    const switchContext: SwitchContext = context ?? {};
+    const { pick, valueUsd: pickValue } = mostValuableTrial(safe, {
+      space: this.space, economics, referenceLogCost: reference, xi: this.options.xi,
+      arrivalRatePerS: context?.arrivalRatePerS ?? this.lastRate ?? 1, from: this.lastConfig, home, switchContext,
+    });
     if (!pick || !(pickValue > 0)) {
       // Stopping keeps the episode's incumbent; without a feasible one it would keep a
       // configuration that misses the SLO (seen: 87% within it for three windows). Move to
@@ -368,10 +339,8 @@ export class BayesOpt {
    */
   private likelyFeasibleFallback(predicted: readonly Scored[], open: readonly number[]): Suggestion {
     const candidates = open.map((i) => predicted[i]!);
-    const likely = candidates.filter((c) => c.pf >= 0.5);
-    const pick = likely.length > 0
-      ? likely.reduce((a, b) => (b.cost.mean < a.cost.mean ? b : a))
-      : candidates.reduce((a, b) => (b.pf > a.pf ? b : a));
+    const likely = likelyFeasible(candidates);
+    const pick = likely.length > 0 ? cheapest(likely) : candidates.reduce((a, b) => (b.pf > a.pf ? b : a));
     return this.propose(pick.i, `nothing feasible in this episode yet: ${likely.length > 0 ? 'the predicted cheapest likely feasible' : 'the most likely feasible'}`, pick.pf);
   }
 
@@ -438,28 +407,8 @@ export class BayesOpt {
     // narrow dip that the GP smooths over), unless the episode ran half as long again.
     const incumbent = this.best();
     const seen = new Set(this.current().map((e) => e.index));
-    const open = incumbent ? this.neighbours(this.space.indexOf(incumbent.config)).filter((i) => !seen.has(i)) : [];
+    const open = incumbent ? this.space.neighbours(this.space.indexOf(incumbent.config)).filter((i) => !seen.has(i)) : [];
     if (open.length === 0 || n >= Math.ceil(this.options.minEvaluations * 1.5)) this.stopped = true;
-  }
-
-  /**
-   * Grid neighbours of a configuration: the adjacent memory size and batch size with the
-   * other two fixed, and one process more or fewer.
-   */
-  private neighbours(index: number): number[] {
-    const c = this.space.configs[index]!;
-    const { memorySizes, batchSizes } = this.space;
-    const m = memorySizes.indexOf(c.memoryMb);
-    const b = batchSizes.indexOf(c.batchSize);
-    const candidates: Config[] = [
-      { ...c, memoryMb: memorySizes[m - 1] ?? -1 },
-      { ...c, memoryMb: memorySizes[m + 1] ?? -1 },
-      { ...c, batchSize: batchSizes[b - 1] ?? -1 },
-      { ...c, batchSize: batchSizes[b + 1] ?? -1 },
-      { ...c, processes: c.processes - 1 },
-      { ...c, processes: c.processes + 1 },
-    ];
-    return candidates.map((n) => this.space.indexOf(n)).filter((i) => i >= 0);
   }
 
   private current(): Evaluation[] {

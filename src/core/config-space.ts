@@ -153,6 +153,25 @@ export class ConfigSpace {
     return this.index.has(configKey(config));
   }
 
+  /**
+   * Grid neighbours of the configuration at `index`: the adjacent memory size and batch size
+   * with the other two fixed, and one process more or fewer (indices of those in the space).
+   */
+  neighbours(index: number): number[] {
+    const c = this.configs[index]!;
+    const m = this.memorySizes.indexOf(c.memoryMb);
+    const b = this.batchSizes.indexOf(c.batchSize);
+    const candidates: Config[] = [
+      { ...c, memoryMb: this.memorySizes[m - 1] ?? -1 },
+      { ...c, memoryMb: this.memorySizes[m + 1] ?? -1 },
+      { ...c, batchSize: this.batchSizes[b - 1] ?? -1 },
+      { ...c, batchSize: this.batchSizes[b + 1] ?? -1 },
+      { ...c, processes: c.processes - 1 },
+      { ...c, processes: c.processes + 1 },
+    ];
+    return candidates.map((n) => this.indexOf(n)).filter((i) => i >= 0);
+  }
+
   /** The most processes the space offers at `memoryMb` (`fallback` for a size not in it). */
   maxProcessesAt(memoryMb: number, fallback = 1): number {
     return this.processCap.get(memoryMb) ?? fallback;

@@ -141,11 +141,12 @@ export class TuningController {
   recordInvocation(costUsd: number, batchSize: number, billedMs?: number, initMs?: number): void {
     this.recordColdStart(initMs);
     if (this.applying) return;
-    const warmBilledMs = billedMs !== undefined && initMs !== undefined ? Math.max(1, billedMs - initMs) : billedMs;
-    this.costUsd += warmBilledMs !== undefined && billedMs !== undefined && billedMs > 0 ? withoutInitUsd(costUsd, warmBilledMs / billedMs) : costUsd;
+    const cold = billedMs !== undefined && billedMs > 0 && initMs !== undefined;
+    const warmBilledMs = cold ? Math.max(1, billedMs - initMs) : billedMs ?? 0;
+    this.costUsd += cold ? withoutInitUsd(costUsd, warmBilledMs / billedMs) : costUsd;
     this.invocations++;
     this.batchedRequests += batchSize;
-    this.busyMs += warmBilledMs ?? 0;
+    this.busyMs += warmBilledMs;
   }
 
   stop(): void {
