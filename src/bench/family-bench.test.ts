@@ -6,7 +6,7 @@ import { generateFamily } from './surface-families.js';
 import { runSurfaceBench } from './tuner-bench.js';
 
 /** The optimizer as it was before the generated families (issue 11, item 3). */
-const before: Partial<BayesOptOptions> = { costClampFrom: 'all', sloDominance: false };
+const before: Partial<BayesOptOptions> = { costClampFrom: 'all', sloDominance: false, neighbourExemption: false, feasibilityMinStd: 0 };
 
 function row(family: string, index: number, seeds: number, variant: Partial<BayesOptOptions> = {}) {
   const c = generateFamily(family).file.cases[index]!;
@@ -41,5 +41,23 @@ describe('issue 11, item 3: the optimizer on surfaces it was not built on', () =
     const now = row('io-bound', 6, 16);
     expect(now.failures).toBe(0);
     expect(now.medianEvals).toBeLessThanOrEqual(12);
+  });
+
+  // Nothing below the memory the model needs fits (the window fails: 20x the SLO), and the
+  // optimum is the first size above. The GP spread the step over it, the safety floor on
+  // P(feasible) then hid it for good, and EI kept probing the cheap side.
+  it('reaches the first memory size above an out-of-memory cliff (big-slow, case 1)', () => {
+    expect(row('big-slow', 0, 12, { neighbourExemption: false, sloDominance: false }).failures).toBeGreaterThanOrEqual(3);
+    expect(row('big-slow', 0, 12).failures).toBe(0);
+  });
+
+  // The first windows all failed at the clamp: standardized by their own spread (the
+  // noise), they became a confident pattern, and "most likely feasible" walked along the
+  // 512 MB row next to the last miss.
+  it('leaves a run of failed windows for far ground, not the next cell (big-slow, case 10)', () => {
+    expect(row('big-slow', 9, 12, { feasibilityMinStd: 0 }).failures).toBeGreaterThanOrEqual(2);
+    const now = row('big-slow', 9, 12);
+    expect(now.failures).toBe(0);
+    expect(now.medianEvals).toBeLessThanOrEqual(13);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BayesOpt, type Suggestion } from './bayes-opt.js';
+import { BayesOpt, type BayesOptOptions, type Suggestion } from './bayes-opt.js';
 import { ConfigSpace, configKey, type Config } from './config-space.js';
+import { vcpusForMemory } from './pricing.js';
 import { Rng } from './random.js';
 
 const space = new ConfigSpace();
@@ -80,19 +81,21 @@ describe('BayesOpt', () => {
     expect(last.reason).toMatch(/exhausted/);
   });
 
-  it('explores safely: once it has data, every proposal has P(feasible) >= 0.1 unless none has', () => {
+  it('explores safely: once it has data, every proposal has P(feasible) >= 0.1 unless none has, or it is a grid neighbour of the incumbent', () => {
     // Feasible only with lots of memory and small batches (about a tenth of the space).
     const strict = (c: Config) => {
       const [u, v] = space.encode(c);
       return { costUsdPerRequest: 1e-7 * Math.exp(u! - v!), p99Ms: sloMs * Math.exp(3 * (v! - u!) + 1) };
     };
-    for (const seed of [1, 2, 3]) {
-      const bo = new BayesOpt({ space, sloMs, seed, minEvaluations: 100 });
+    for (const [seed, neighbourExemption] of [[1, true], [2, true], [3, true], [1, false], [2, false]] as const) {
+      const bo = new BayesOpt({ space, sloMs, seed, minEvaluations: 100, neighbourExemption });
       for (let i = 0; i < 20; i++) {
         const s = bo.suggest();
         if (i > 0) {
           expect(s.pFeasible).toBeDefined();
-          if (!/no point has P\(feasible\)/.test(s.reason)) expect(s.pFeasible!).toBeGreaterThanOrEqual(0.1);
+          const incumbent = bo.best();
+          const neighbour = incumbent !== undefined && neighbourExemption && space.neighbours(space.indexOf(incumbent.config)).includes(space.indexOf(s));
+          if (!/no point has P\(feasible\)/.test(s.reason) && !neighbour) expect(s.pFeasible!).toBeGreaterThanOrEqual(0.1);
         }
         bo.observe(s, strict(s));
       }
@@ -101,6 +104,41 @@ describe('BayesOpt', () => {
       expect(best).toBeDefined();
       expect(best!.p99Ms).toBeLessThanOrEqual(sloMs);
     }
+  });
+
+  it('finds the first memory size above an out-of-memory cliff, where the safety floor alone hid it', () => {
+    // A model of 1,800 MB per process: nothing below 1,950 MB (one process) fits, and a
+    // window there fails (p99 20x the SLO) at the cost that looks cheapest. The optimum,
+    // 2048/2/1, is the first size above the cliff; the GP spreads the step over it.
+    const cliffSlo = 800;
+    const ratePerS = 4;
+    const cliff = (c: Config) => {
+      const share = vcpusForMemory(c.memoryMb) / c.processes;
+      const serviceMs = (40 + 50 * Math.ceil(c.batchSize / c.processes)) / Math.min(1, share);
+      const fits = c.memoryMb >= 150 + 1800 * c.processes;
+      const costUsdPerRequest = ((c.memoryMb / 1024) * (serviceMs / 1000) * 1.667e-5 + 2e-7) / c.batchSize;
+      return { costUsdPerRequest, p99Ms: fits ? 1.2 * serviceMs + ((c.batchSize - 1) / ratePerS) * 1000 : 20 * cliffSlo };
+    };
+    const best = Math.min(...space.configs.filter((c) => cliff(c).p99Ms <= cliffSlo).map((c) => cliff(c).costUsdPerRequest));
+    expect(cliff({ memoryMb: 2048, batchSize: 2, processes: 1 }).costUsdPerRequest).toBe(best);
+    const found = (options: Partial<BayesOptOptions>) => {
+      let runs = 0;
+      for (let seed = 1; seed <= 12; seed++) {
+        const bo = new BayesOpt({ space, sloMs: cliffSlo, seed, ...options });
+        const rng = new Rng(seed + 1000);
+        let hit = false;
+        for (let i = 0; i < 30 && !bo.done && !hit; i++) {
+          const s = bo.suggest();
+          const t = cliff(s);
+          hit = t.p99Ms <= cliffSlo && t.costUsdPerRequest <= 1.05 * best;
+          bo.observe(s, { costUsdPerRequest: t.costUsdPerRequest * Math.exp(0.03 * rng.normal()), p99Ms: t.p99Ms * Math.exp(0.03 * rng.normal()) });
+        }
+        if (hit) runs++;
+      }
+      return runs;
+    };
+    expect(found({})).toBe(12);
+    expect(found({ neighbourExemption: false })).toBeLessThanOrEqual(8);
   });
 
   it('stops exploring when the best feasible cost stalls, then exploits the incumbent', () => {

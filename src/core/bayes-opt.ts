@@ -19,7 +19,8 @@ import { effectiveHorizonS, type SwitchContext, type TrialEconomics } from './tu
  *   incumbent and flatten the region the search must rank). A 7x-dearer corner then
  *   reads as "bad" and does not set the length scales that the basin near the optimum
  *   needs. The other GP is on g = log(p99 / SLO), clamped to [-3, 3] (feasible iff g <= 0; past
- *   20x either way the size of a miss says nothing about where the boundary is).
+ *   20x either way the size of a miss says nothing about where the boundary is), its
+ *   targets standardized by no less than half an e-fold (`feasibilityMinStd`).
  *   The cost GP's prior mean is a linear trend in the inputs (linear-trend.ts, ridge 0.03),
  *   fitted to the same targets: it extrapolates "dearer with more idle share" into corners
  *   the GP has not seen, where a zero-mean GP predicts the average.
@@ -44,10 +45,11 @@ import { effectiveHorizonS, type SwitchContext, type TrialEconomics } from './tu
  *   evaluated centre first (bayes-opt-acquisition.ts).
  * - Safe exploration: once the feasibility GP has data, no point with P(feasible) below
  *   `minFeasibleProbability` is proposed (design points included: an unsafe one is swapped
- *   for the safe point farthest from what was evaluated); if no point reaches it, the most
- *   likely feasible one is. Optionally (`sloDominance`, off), a configuration that missed
- *   the SLO by more than 10% also condemns, for the episode, every one with its batch size
- *   and processes and no more memory (slo-dominance.ts).
+ *   for the safe point farthest from what was evaluated), except, unpriced, the incumbent's
+ *   grid neighbours (`neighbourExemption`); if no point reaches it, the most likely
+ *   feasible one is. A configuration that missed the SLO by more than 10% condemns, for the
+ *   episode, every one with its batch size and processes and no more memory
+ *   (`sloDominance`, slo-dominance.ts).
  * - Stopping: once the best feasible cost improved by less than 1% over the last 4
  *   evaluations, after at least `minEvaluations` (20), and every grid neighbour of the
  *   incumbent was evaluated (or 1.5x `minEvaluations` were done), suggest() returns the
@@ -126,12 +128,29 @@ export interface BayesOptOptions {
    */
   costClampFrom?: 'all' | 'feasible';
   /**
-   * Skip configurations that a clear SLO miss of this episode condemns (slo-dominance.ts).
-   * Off: on the generated families it saved a few runs (big-slow), on the MobileNetV2
-   * surfaces with cost and p99 only it lost a few (11 failed runs of 240 against 7; see
-   * BENCHMARKS.md). @default false
+   * Skip configurations that a clear SLO miss of this episode condemns (slo-dominance.ts):
+   * with the feasibility floor below, what removed the last failures on the generated
+   * families (big-slow); on the MobileNetV2 surfaces with cost and p99 only it moves a few
+   * runs either way (BENCHMARKS.md). @default true
    */
   sloDominance?: boolean;
+  /**
+   * Unpriced, the incumbent's grid neighbours are candidates whatever their P(feasible): the
+   * GP spreads a cliff (a model that does not fit below some memory) over its neighbours,
+   * so the first size above it reads as infeasible, and the safety floor hid the optimum
+   * for good. One grid step from a configuration measured feasible is the search a person
+   * would do; EI x P(feasible) still ranks it. Priced, the floor stands: a trial's value
+   * counts dollars, not misses. @default true
+   */
+  neighbourExemption?: boolean;
+  /**
+   * The feasibility GP standardizes its targets by their spread, but never by less than this
+   * (log p99 / SLO units; 0.5 is half an e-fold): a run of misses that all sit at the +3
+   * clamp differs only by the noise, and divided by that spread the noise became a confident
+   * pattern (P(feasible) highest next to the last miss, so "most likely feasible" walked the
+   * 512 MB row point by point; measured on the big-slow family). @default 0.5
+   */
+  feasibilityMinStd?: number;
 }
 
 /**
@@ -207,7 +226,9 @@ export class BayesOpt {
       minEvaluations: options.minEvaluations ?? 20,
       maxHistory: options.maxHistory ?? 120,
       costClampFrom: options.costClampFrom ?? 'feasible',
-      sloDominance: options.sloDominance ?? false,
+      sloDominance: options.sloDominance ?? true,
+      neighbourExemption: options.neighbourExemption ?? true,
+      feasibilityMinStd: options.feasibilityMinStd ?? 0.5,
     };
     this.economics = options.economics;
     if (!(this.options.maxHistory >= 1)) throw new RangeError(`Expected maxHistory of 1 or more, got ${this.options.maxHistory}`);
@@ -268,12 +289,13 @@ export class BayesOpt {
       return { i, cost, pf: probabilityFeasible(slack.mean, Math.sqrt(slack.variance)) };
     });
     const scored = open.map((i) => predicted[i]!);
-    const safe = scored.filter((s) => s.pf >= this.options.minFeasibleProbability);
+    const incumbent = this.best();
+    const exempt = new Set(incumbent && !this.economics && this.options.neighbourExemption ? this.space.neighbours(this.space.indexOf(incumbent.config)) : []);
+    const safe = scored.filter((s) => s.pf >= this.options.minFeasibleProbability || exempt.has(s.i));
     if (safe.length === 0) {
       const pick = scored.reduce((a, b) => (b.pf > a.pf ? b : a));
       return this.propose(pick.i, `no point has P(feasible) >= ${this.options.minFeasibleProbability}: most likely feasible`, pick.pf);
     }
-    const incumbent = this.best();
     let reference = incumbent && Math.log(incumbent.costUsdPerRequest);
     let why = 'constrained EI over the best feasible observation';
     if (reference === undefined && warm) {
@@ -443,7 +465,7 @@ export class BayesOpt {
       fixed ? { hyperparameters: fixed } : { ...gpSettings, restarts: diagnostic ? 0 : restarts, rng: this.rng, ...(previous ? { initial: previous } : {}) };
     const residualGp = GaussianProcess.fit(costX, costY.map((y, i) => y - trend(costX[i]!)), settings(this.hp.cost, reuse?.cost));
     const slack = this.history.map((e) => e.slack);
-    const slackGp = GaussianProcess.fit(x, slack, settings(this.hp.slack, reuse?.slack));
+    const slackGp = GaussianProcess.fit(x, slack, { ...settings(this.hp.slack, reuse?.slack), minTargetStd: this.options.feasibilityMinStd });
     if (!diagnostic) this.hp = { cost: residualGp.hyperparameters, slack: slackGp.hyperparameters };
     const costGp: Predictor = {
       predict: (point) => {

@@ -44,6 +44,26 @@ describe('GaussianProcess', () => {
     expect(scaled.variance).toBeCloseTo(4 * 0.05231727687810461, 6);
   });
 
+  it('standardizes by at least minTargetStd: nearly equal targets stay nearly constant, not magnified', () => {
+    // Two misses at a clamp, 0.03 apart (the noise): divided by their own spread they are
+    // +-1, and far from both the posterior is sure of the mean to within 0.03.
+    const hp = { lengthScales: [0.3], signalVariance: 1, noiseVariance: 0.01 };
+    const x = [[0], [0.2]];
+    const y = [3, 2.97];
+    const far = [1];
+    const raw = GaussianProcess.fit(x, y, { hyperparameters: hp }).predict(far);
+    const floored = GaussianProcess.fit(x, y, { hyperparameters: hp, minTargetStd: 0.5 });
+    const prediction = floored.predict(far);
+    expect(Math.sqrt(raw.variance)).toBeLessThan(0.02);
+    expect(Math.sqrt(prediction.variance)).toBeGreaterThan(0.49);
+    expect(prediction.mean).toBeCloseTo(2.985, 2);
+    // Next to the lower one, the difference is what it is (0.03), not a standardized unit.
+    expect(Math.abs(floored.predict([0.2]).mean - 2.97)).toBeLessThan(0.01);
+    // A spread above the floor is standardized as before.
+    const wide = [[0], [1]];
+    expect(GaussianProcess.fit(wide, [1, -1], { hyperparameters: hp1, minTargetStd: 0.5 }).predict([0.25]).mean).toBeCloseTo(0.5783797, 6);
+  });
+
   it('interpolates noise-free data and its variance shrinks near data', () => {
     const x = [[0.1], [0.4], [0.8]];
     const y = [2, -1, 0.5];

@@ -5,8 +5,9 @@ import type { Rng } from './random.js';
  * input (ARD), a signal variance and a noise variance.
  *
  * - Inputs are assumed already scaled to [0, 1] per dimension (see config-space.ts).
- * - Targets are standardized internally, z = (y - mean) / std (population std; 1 when the
- *   targets are constant), so the signal and noise variances are in units of that std.
+ * - Targets are standardized internally, z = (y - mean) / std (population std, at least
+ *   `minTargetStd`; 1 when the targets are constant), so the signal and noise variances are
+ *   in units of that std.
  * - Hyperparameters maximize the log marginal likelihood over log-parameters inside fixed
  *   bounds, by Nelder-Mead from the previous optimum (or a default point) and a few random
  *   starts drawn from a seeded generator.
@@ -45,6 +46,11 @@ export interface GpFitOptions {
   bounds?: GpBounds;
   /** Likelihood evaluations per start. @default 120 */
   maxEvaluations?: number;
+  /**
+   * Standardize by at least this spread (targets' units): nearly constant targets are then
+   * read as constant, not their noise magnified to unit variance. @default 0
+   */
+  minTargetStd?: number;
   /** A log-normal prior on every length scale: then LML + log prior is maximized (MAP). */
   lengthScalePrior?: { median: number; logSd: number };
 }
@@ -152,11 +158,11 @@ function lmlStandardized(diffs: Float64Array, z: Float64Array, d: number, hp: Gp
   return -0.5 * fit - logDet - 0.5 * n * Math.log(2 * Math.PI);
 }
 
-function standardize(y: readonly number[]): { mean: number; std: number; z: Float64Array } {
+function standardize(y: readonly number[], minStd = 0): { mean: number; std: number; z: Float64Array } {
   const n = y.length;
   const mean = y.reduce((a, b) => a + b, 0) / n;
   const variance = y.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
-  const std = variance > 1e-24 ? Math.sqrt(variance) : 1;
+  const std = Math.max(minStd, variance > 1e-24 ? Math.sqrt(variance) : 1);
   return { mean, std, z: Float64Array.from(y, (v) => (v - mean) / std) };
 }
 
@@ -235,7 +241,7 @@ export class GaussianProcess {
     checkData(x, y);
     const n = x.length;
     const d = x[0]!.length;
-    const { mean, std, z } = standardize(y);
+    const { mean, std, z } = standardize(y, options.minTargetStd);
     const diffs = pairDiffs(x, d);
     const hp = options.hyperparameters ?? optimize(diffs, z, d, options);
     if (hp.lengthScales.length !== d) throw new RangeError(`Expected ${d} length scales, got ${hp.lengthScales.length}`);

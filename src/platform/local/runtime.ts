@@ -224,15 +224,19 @@ export class LocalRuntime {
   }
 
   private answer(functionName: string, memoryMb: number, requestId: string, outcome: InstanceOutcome, initDurationMs: number | undefined): RuntimeInvokeResult {
-    const billed = billedDurationMs(outcome.durationMs, initDurationMs);
+    // Billed from the durations the REPORT line shows (to 0.01 ms), so that a record's
+    // billed duration is always the one its own fields give (66.004 ms reads as 66.00).
+    const durationMs = round2(outcome.durationMs);
+    const initMs = initDurationMs === undefined ? undefined : round2(initDurationMs);
+    const billed = billedDurationMs(durationMs, initMs);
     const record: BillingRecord = {
       functionName,
       requestId,
-      durationMs: round2(outcome.durationMs),
+      durationMs,
       billedDurationMs: billed,
       memoryMb,
       maxMemoryUsedMb: outcome.maxMemoryUsedMb,
-      ...(initDurationMs === undefined ? {} : { initDurationMs: round2(initDurationMs) }),
+      ...(initMs === undefined ? {} : { initDurationMs: initMs }),
       cold: initDurationMs !== undefined,
       costUsd: invocationCostUsd(billed, memoryMb),
     };
