@@ -57,6 +57,12 @@ describe('BayesOpt', () => {
     expect(found).toBeGreaterThanOrEqual(9);
   });
 
+  it('rejects options it cannot honour', () => {
+    expect(() => new BayesOpt({ space, sloMs, seed: 1, feasibilityMinStd: -0.1 })).toThrow(/feasibilityMinStd/);
+    expect(() => new BayesOpt({ space, sloMs, seed: 1, maxHistory: 0 })).toThrow(/maxHistory/);
+    expect(() => new BayesOpt({ space, sloMs: 0, seed: 1 })).toThrow(/positive SLO/);
+  });
+
   it('is deterministic for a seed', () => {
     const keys = (seed: number) => run(new BayesOpt({ space, sloMs, seed }), 1, 12).map((s) => `${configKey(s)} ${s.reason}`);
     expect(keys(3)).toEqual(keys(3));

@@ -232,6 +232,7 @@ export class BayesOpt {
     };
     this.economics = options.economics;
     if (!(this.options.maxHistory >= 1)) throw new RangeError(`Expected maxHistory of 1 or more, got ${this.options.maxHistory}`);
+    if (!(this.options.feasibilityMinStd >= 0)) throw new RangeError(`Expected a feasibilityMinStd of 0 or more, got ${this.options.feasibilityMinStd}`);
   }
 
   /** Evaluations in the current episode. */
