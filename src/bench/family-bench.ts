@@ -1,6 +1,6 @@
 import type { BayesOptOptions } from '../core/bayes-opt.js';
 import { quantile } from '../core/stats.js';
-import { generateFamily, holdoutFamily, type FamilyModel } from './surface-families.js';
+import { generateFamily, holdoutFamilies, type FamilyModel } from './surface-families.js';
 import { runSurfaceBench, type SurfaceRow, type TunerBenchOptions } from './tuner-bench.js';
 
 /**
@@ -23,7 +23,7 @@ export function runFamilyBench(
   names: readonly string[], options: TunerBenchOptions, variant: Partial<BayesOptOptions> = {}, log: (line: string) => void = () => undefined,
 ): { families: FamilyResult[] } {
   const families = names.map((name) => {
-    log(`tuner bench: family ${name}${name === holdoutFamily ? ' (the holdout)' : ''}`);
+    log(`tuner bench: family ${name}${holdoutFamilies.includes(name) ? ' (a holdout)' : ''}`);
     const generated = generateFamily(name);
     const { rows } = runSurfaceBench(generated.file, { ...options, meanBatch: false }, variant);
     const medians = rows.map((r) => r.medianEvals);

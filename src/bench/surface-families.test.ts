@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ConfigSpace } from '../core/config-space.js';
 import { lambdaPricing } from '../core/pricing.js';
-import { devFamilies, familyDefinitions, familyPoint, generateFamily, holdoutFamily, parseFamilyNames } from './surface-families.js';
+import { devFamilies, familyDefinitions, familyPoint, generateFamily, holdoutFamilies, parseFamilyNames } from './surface-families.js';
 import { SyntheticLatency, type SyntheticModelParams } from './synthetic-latency.js';
 import { registerTunerBench } from './tuner-bench.js';
 import { parseSurfaceFile } from './tuner-surfaces.js';
@@ -65,9 +65,10 @@ describe('surface families', () => {
   // Generated once for the file: every family draws and prices thousands of configurations.
   const generated = new Map(familyDefinitions.map((f) => [f.name, generateFamily(f.name, space)]));
   const family = (name: string) => generated.get(name)!;
-  it('are at least 4 families of at least 9 cases, one of them the holdout', () => {
+  it('are at least 4 families of at least 9 cases, and the holdouts kept out of dev', () => {
     expect(familyDefinitions.length).toBeGreaterThanOrEqual(5);
-    expect(devFamilies).not.toContain(holdoutFamily);
+    for (const holdout of holdoutFamilies) expect(devFamilies).not.toContain(holdout);
+    expect(holdoutFamilies.every((name) => familyDefinitions.some((f) => f.name === name))).toBe(true);
     expect(devFamilies.length).toBeGreaterThanOrEqual(4);
     for (const f of familyDefinitions) expect(f.models * f.casesPerModel).toBeGreaterThanOrEqual(9);
   });

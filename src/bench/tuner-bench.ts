@@ -7,7 +7,7 @@ import { Rng } from '../core/random.js';
 import { quantile } from '../core/stats.js';
 import { FerryError } from '../core/errors.js';
 import { integerOption } from '../util/options.js';
-import { familyDefinitions, generateFamily, holdoutFamily, parseFamilyNames } from './surface-families.js';
+import { familyDefinitions, generateFamily, holdoutFamilies, parseFamilyNames } from './surface-families.js';
 import { buildSurfaces, loadProfile, parseSurfaceFile, type Profile, type SurfaceCase, type SurfaceFile, type SurfacePoint } from './tuner-surfaces.js';
 
 /**
@@ -301,7 +301,7 @@ export function registerTunerBench(bench: Command): void {
     .description('sample efficiency of the Bayesian tuner vs random search, grid and Power Tuning on cost surfaces')
     .option('--surface <file>', 'surfaces JSON { cases: [ { model, arrivalRatePerS, sloMs, points: [ { memoryMb, batchSize, processes, costUsd, p99Ms, meanBatchSize? } ] } ] } (meanBatchSize, optional: mean requests per dispatched batch)')
     .option('--seeds <n>', 'seeds per case', integerOption('--seeds', 1, 1000), 20)
-    .option('--families <names>', `generated surface families, comma-separated, or dev (all but the holdout ${holdoutFamily}): ${familyDefinitions.map((f) => f.name).join(', ')}`)
+    .option('--families <names>', `generated surface families, comma-separated, or dev (all but the holdouts ${holdoutFamilies.join(', ')}): ${familyDefinitions.map((f) => f.name).join(', ')}`)
     .option('--profile <file>', 'the profile (ferry profile --json) the built-in surfaces are modelled from', 'profiles/mobilenetv2.json')
     .option('--write-surface <file>', 'write the built-in surfaces (from --profile, or the --families) in the --surface format and exit')
     .option('--ablation', 'on the built-in surfaces (from --profile): the optimizer with one part taken out at a time')
