@@ -6,6 +6,7 @@ import { fitLinearTrend } from './linear-trend.js';
 import { Rng } from './random.js';
 import { clearMisses, condemnedBy } from './slo-dominance.js';
 import { cheapest, likelyFeasible, mostValuableTrial, type Scored } from './bayes-opt-priced.js';
+import { bestCostSeries, shouldStop } from './bayes-opt-stopping.js';
 import { effectiveHorizonS, type SwitchContext, type TrialEconomics } from './tuning-economics.js';
 
 /**
@@ -50,7 +51,7 @@ import { effectiveHorizonS, type SwitchContext, type TrialEconomics } from './tu
  *   feasible one is. A configuration that missed the SLO by more than 10% condemns, for the
  *   episode, every one with its batch size and processes and no more memory
  *   (`sloDominance`, slo-dominance.ts).
- * - Stopping: once the best feasible cost improved by less than 1% over the last 4
+ * - Stopping (bayes-opt-stopping.ts): once the best feasible cost improved by less than 1% over the last 4
  *   evaluations, after at least `minEvaluations` (20), and every grid neighbour of the
  *   incumbent was evaluated (or 1.5x `minEvaluations` were done), suggest() returns the
  *   incumbent. On the MobileNetV2 surfaces (ferry bench tuner) a floor of 10 left the final
@@ -412,26 +413,13 @@ export class BayesOpt {
     this.history = this.history.filter((e) => !drop.has(e));
   }
 
-  /** Best feasible observed cost after each evaluation of this episode (Infinity before one). */
-  private bestCostSeries(): number[] {
-    let best = Infinity;
-    return this.current().map((e) => (best = e.slack <= 0 ? Math.min(best, e.costUsdPerRequest) : best));
-  }
-
   private updateStopping(): void {
-    const series = this.bestCostSeries();
-    const n = series.length;
-    const k = this.options.stopWindow;
-    if (n < Math.max(this.options.minEvaluations, k + 1)) return;
-    const then = series[n - 1 - k]!;
-    const now = series[n - 1]!;
-    if (!(Number.isFinite(then) && now >= then * (1 - this.options.stopImprovement))) return;
-    // Not while a grid neighbour of the incumbent is unexplored (the optimum is often a
-    // narrow dip that the GP smooths over), unless the episode ran half as long again.
+    const series = bestCostSeries(this.current().map((e) => ({ costUsdPerRequest: e.costUsdPerRequest, feasible: e.slack <= 0 })));
     const incumbent = this.best();
     const seen = new Set(this.current().map((e) => e.index));
-    const open = incumbent ? this.space.neighbours(this.space.indexOf(incumbent.config)).filter((i) => !seen.has(i)) : [];
-    if (open.length === 0 || n >= Math.ceil(this.options.minEvaluations * 1.5)) this.stopped = true;
+    const unexplored = incumbent ? this.space.neighbours(this.space.indexOf(incumbent.config)).filter((i) => !seen.has(i)).length : 0;
+    const rule = { window: this.options.stopWindow, improvement: this.options.stopImprovement, minEvaluations: this.options.minEvaluations };
+    if (shouldStop(series, unexplored, rule)) this.stopped = true;
   }
 
   private current(): Evaluation[] {
