@@ -54,6 +54,35 @@ export function plateauEnds(space: ConfigSpace, window: BatchWindow): number[] {
   return same.length === 1 ? same : [same[0]!, same.at(-1)!];
 }
 
+/** A window with what the cost model needs of it: its episode, configuration index, rate and (clamped) log cost. */
+export interface CostWindow extends BatchWindow {
+  episode: number;
+  index: number;
+  rate: number | undefined;
+  logCost: number;
+}
+
+/**
+ * Cost observations at each window's log cost for the two ends of the plateau it stands
+ * for, where its episode did not evaluate them, at that window's rate: a window teaches the
+ * cost model a plateau for two extra points.
+ */
+export function plateauObservations(space: ConfigSpace, windows: readonly CostWindow[]): { x: number[][]; y: number[] } {
+  const x: number[][] = [];
+  const y: number[] = [];
+  const taken = new Set(windows.map((w) => `${w.episode}:${w.index}`));
+  for (const w of windows) {
+    for (const i of plateauEnds(space, w)) {
+      const key = `${w.episode}:${i}`;
+      if (taken.has(key)) continue;
+      taken.add(key);
+      x.push(space.encode(space.configs[i]!, w.rate));
+      y.push(w.logCost);
+    }
+  }
+  return { x, y };
+}
+
 /** True if evaluating `config` could teach nothing that `window` did not (see above). */
 export function isSuperseded(space: ConfigSpace, config: Config, window: BatchWindow): boolean {
   const cap = capOf(window);

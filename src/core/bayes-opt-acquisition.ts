@@ -69,6 +69,18 @@ export function farthestFrom(candidates: readonly number[], points: readonly (re
 }
 
 /**
+ * A replacement for an unsafe design point: of `open`, the safe one (P(feasible) >= minP)
+ * farthest from `evaluated`, else the most likely feasible (`safe` says which).
+ */
+export function safeSubstitute(
+  open: readonly number[], pf: (i: number) => number, minP: number, points: readonly (readonly number[])[], evaluated: readonly (readonly number[])[],
+): { index: number; safe: boolean } {
+  const safe = open.filter((i) => pf(i) >= minP);
+  if (safe.length > 0) return { index: farthestFrom(safe, points, evaluated)!, safe: true };
+  return { index: open.reduce((a, b) => (pf(b) > pf(a) ? b : a)), safe: false };
+}
+
+/**
  * A Latin-hypercube design over two grid axes: `size` strata per axis, one random level in
  * each stratum, strata paired by a random permutation; of `tries` such designs the one
  * whose closest pair is farthest apart (maximin LHS). Returns [level of axis 0, level of

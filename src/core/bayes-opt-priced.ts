@@ -30,6 +30,11 @@ export function likelyFeasible(candidates: readonly Scored[]): Scored[] {
   return candidates.filter((c) => c.pf >= likelyFeasibleP);
 }
 
+/** The highest P(feasible) of a non-empty list. */
+export function mostLikelyFeasible(candidates: readonly Scored[]): Scored {
+  return candidates.reduce((a, b) => (b.pf > a.pf ? b : a));
+}
+
 /** The lowest predicted (log) cost of a non-empty list. */
 export function cheapest(candidates: readonly Scored[]): Scored {
   return candidates.reduce((a, b) => (b.cost.mean < a.cost.mean ? b : a));

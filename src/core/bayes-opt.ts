@@ -1,11 +1,11 @@
-import { expectedImprovement, farthestFrom, initialDesign, probabilityFeasible } from './bayes-opt-acquisition.js';
-import { isSuperseded, plateauEnds, type BatchWindow } from './batch-cap.js';
+import { expectedImprovement, initialDesign, probabilityFeasible, safeSubstitute } from './bayes-opt-acquisition.js';
+import { isSuperseded, plateauObservations, type BatchWindow } from './batch-cap.js';
 import { configKey, ConfigSpace, type Config, type ContextRange } from './config-space.js';
 import { defaultGpBounds, GaussianProcess, type GpHyperparameters, type GpPrediction } from './gaussian-process.js';
 import { fitLinearTrend } from './linear-trend.js';
 import { Rng } from './random.js';
 import { clearMisses, condemnedBy } from './slo-dominance.js';
-import { cheapest, likelyFeasible, mostValuableTrial, type Scored } from './bayes-opt-priced.js';
+import { cheapest, likelyFeasible, mostLikelyFeasible, mostValuableTrial, type Scored } from './bayes-opt-priced.js';
 import { bestCostSeries, shouldStop } from './bayes-opt-stopping.js';
 import { effectiveHorizonS, type SwitchContext, type TrialEconomics } from './tuning-economics.js';
 
@@ -295,7 +295,7 @@ export class BayesOpt {
     const exempt = new Set(incumbent && !this.economics && this.options.neighbourExemption ? this.space.neighbours(this.space.indexOf(incumbent.config)) : []);
     const safe = scored.filter((s) => s.pf >= this.options.minFeasibleProbability || exempt.has(s.i));
     if (safe.length === 0) {
-      const pick = scored.reduce((a, b) => (b.pf > a.pf ? b : a));
+      const pick = mostLikelyFeasible(scored);
       return this.propose(pick.i, `no point has P(feasible) >= ${this.options.minFeasibleProbability}: most likely feasible`, pick.pf);
     }
     let reference = incumbent && Math.log(incumbent.costUsdPerRequest);
@@ -311,7 +311,7 @@ export class BayesOpt {
       // Priced, the most likely feasible point is the dearest corner (10 GB and 6 processes
       // meet any SLO): the predicted cheapest of those likely feasible is tried first.
       if (this.economics) return this.likelyFeasibleFallback(predicted, open);
-      const pick = safe.reduce((a, b) => (b.pf > a.pf ? b : a));
+      const pick = mostLikelyFeasible(safe);
       return this.propose(pick.i, 'nothing feasible seen yet: max P(feasible)', pick.pf);
     }
     if (this.economics) return this.pricedPick(safe, predicted, open, reference, why, incumbent?.config, context);
@@ -364,7 +364,7 @@ export class BayesOpt {
   private likelyFeasibleFallback(predicted: readonly Scored[], open: readonly number[]): Suggestion {
     const candidates = open.map((i) => predicted[i]!);
     const likely = likelyFeasible(candidates);
-    const pick = likely.length > 0 ? cheapest(likely) : candidates.reduce((a, b) => (b.pf > a.pf ? b : a));
+    const pick = likely.length > 0 ? cheapest(likely) : mostLikelyFeasible(candidates);
     return this.propose(pick.i, `nothing feasible in this episode yet: ${likely.length > 0 ? 'the predicted cheapest likely feasible' : 'the most likely feasible'}`, pick.pf);
   }
 
@@ -446,7 +446,7 @@ export class BayesOpt {
     const cost = this.history.map((e) => Math.min(e.logCost, ceiling));
     const reuse = this.hp.cost && this.hp.slack && (diagnostic || (x.length >= 12 && x.length % 3 !== 0)) ? this.hp : undefined;
     const restarts = x.length < 10 || x.length % 4 === 0 ? 1 : 0;
-    const virtual = this.virtualCostObservations(ceiling);
+    const virtual = plateauObservations(this.space, this.history.map((e) => ({ ...batchWindow(e), episode: e.episode, index: e.index, rate: e.rate, logCost: Math.min(e.logCost, ceiling) })));
     const costX = [...x, ...virtual.x];
     const costY = [...cost, ...virtual.y];
     const trend = this.options.linearTrend ? fitLinearTrend(costX, costY, trendRidge) : () => 0;
@@ -465,27 +465,6 @@ export class BayesOpt {
     return { costGp, slackGp };
   }
 
-  /**
-   * Cost observations at the measured (clamped) cost for the two ends of the plateau that a
-   * capped window stands for (batch-cap.ts), where its episode did not evaluate them, at
-   * that window's rate.
-   */
-  private virtualCostObservations(ceiling: number): { x: number[][]; y: number[] } {
-    const x: number[][] = [];
-    const y: number[] = [];
-    const taken = new Set(this.history.map((e) => `${e.episode}:${e.index}`));
-    for (const e of this.history) {
-      for (const i of plateauEnds(this.space, batchWindow(e))) {
-        const key = `${e.episode}:${i}`;
-        if (taken.has(key)) continue;
-        taken.add(key);
-        x.push(this.space.encode(this.space.configs[i]!, e.rate));
-        y.push(Math.min(e.logCost, ceiling));
-      }
-    }
-    return { x, y };
-  }
-
   /** The next point of this episode's initial design, or a safe substitute for it. */
   private designPoint(open: number[], inputs: number[][]): Suggestion {
     const base = inputs.map((x) => x.slice(0, ConfigSpace.configDimensions));
@@ -502,13 +481,13 @@ export class BayesOpt {
       return pfs.get(i)!;
     };
     this.design = this.design.filter((i) => i !== planned);
-    if (pf(planned) >= this.options.minFeasibleProbability) return this.propose(planned, `initial design ${step + 1}/${this.options.initialPoints} (maximin Latin hypercube${warm})`, pf(planned));
-    const safe = open.filter((i) => pf(i) >= this.options.minFeasibleProbability);
+    const minP = this.options.minFeasibleProbability;
+    if (pf(planned) >= minP) return this.propose(planned, `initial design ${step + 1}/${this.options.initialPoints} (maximin Latin hypercube${warm})`, pf(planned));
     // Far from this episode's evaluations; a warm episode's first point, far from the earlier episodes'.
     const evaluated = (this.current().length > 0 ? this.current() : this.history).map((e) => base[e.index]!);
-    const substitute = safe.length > 0 ? farthestFrom(safe, base, evaluated)! : open.reduce((a, b) => (pf(b) > pf(a) ? b : a));
-    const how = safe.length > 0 ? 'farthest safe point' : `no point has P(feasible) >= ${this.options.minFeasibleProbability}: most likely feasible`;
-    return this.propose(substitute, `initial design ${step + 1}/${this.options.initialPoints}: planned point unsafe, ${how}${warm}`, pf(substitute));
+    const { index, safe } = safeSubstitute(open, pf, minP, base, evaluated);
+    const how = safe ? 'farthest safe point' : `no point has P(feasible) >= ${minP}: most likely feasible`;
+    return this.propose(index, `initial design ${step + 1}/${this.options.initialPoints}: planned point unsafe, ${how}${warm}`, pf(index));
   }
 
   private propose(index: number, reason: string, pFeasible?: number): Suggestion {
