@@ -66,6 +66,13 @@ describe('ferry bench cost: traces', () => {
     expect(() => parseCostTraces([''])).toThrow(/at least one trace/);
   });
 
+  it('`holdout` expands to the traces kept aside, each a trace the generator accepts', () => {
+    const holdout = parseCostTraces(['step,holdout']);
+    expect(holdout.map((t) => t.name)).toEqual(['step', 'conv@5', 'code@5', 'step-b', 'mmpp-b', 'diurnal-b']);
+    expect(holdout[1]).toMatchObject({ trace: 'traces/azure-llm-2023/conv.csv', timeScale: 5 });
+    for (const trace of holdout.slice(3)) expect(cellSetup('ocr-cls', trace, 200, 1, 3600).setup.scheduleMs.length).toBeGreaterThan(10_000);
+  });
+
   it('a sped-up trace shorter than the span asked for is repeated; one at 1x is not', () => {
     const fast = cellSetup('mobilenetv2', parseCostTrace('gen:poisson?rate-per-s=5&duration-s=60&seed=1@2'), 300, 1, 100);
     expect(fast.copies).toBe(4);

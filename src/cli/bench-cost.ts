@@ -51,7 +51,7 @@ export function registerCostBench(bench: Command): void {
     .command('cost')
     .description('every policy side by side on every model, trace and SLO of issue 11: $/M requests, savings, SLO attainment (also inside tuning episodes), the gateway host\'s price, and modelled always-on references')
     .option('--models <list>', `comma-separated, of: ${modelNames().join(', ')}`, parseModels, ['mobilenetv2', 'ocr-cls'])
-    .option('--traces <entries...>', 'conv@1, conv@20, code@1, code@20 (shipped traces at a time scale), step, mmpp, diurnal (generated, 1 h), FILE@K or a gen: spec; comma-separated or space-separated', [...defaultCostTraceNames])
+    .option('--traces <entries...>', 'conv@1, conv@20, code@1, code@20 (shipped traces at a time scale), step, mmpp, diurnal (generated, 1 h), holdout (traces kept aside: conv@5, code@5, step-b, mmpp-b, diurnal-b), FILE@K or a gen: spec; comma-separated or space-separated', [...defaultCostTraceNames])
     .option('--slos <list>', 'latency objectives (ms)', numberList('--slos', 1, 600_000), [200, 500])
     .option('--policies <list>', `comma-separated, of: ${policyNames.join(', ')}`, parsePolicies, defaultPolicies)
     .option('--seed <n>', 'seed of every simulation and of the generated traces\' replay', integerOption('--seed', 0, 2 ** 31), 1)

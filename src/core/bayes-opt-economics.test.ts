@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BayesOpt } from './bayes-opt.js';
+import { cheapestNearlyMostLikelyFeasible } from './bayes-opt-priced.js';
 import { ConfigSpace, type Config } from './config-space.js';
 import { Rng } from './random.js';
 import type { TrialEconomics } from './tuning-economics.js';
@@ -92,5 +93,15 @@ describe('BayesOpt with priced exploration', () => {
     expect(next.reason).toMatch(/nothing feasible in this episode yet/);
     expect(next.pFeasible).toBeGreaterThanOrEqual(0.5);
     expect(truth(next).p99Ms).toBeLessThan(truth(missing).p99Ms);
+  });
+
+  it('with nothing likely feasible, falls back to the cheapest of those nearly as likely feasible as the most likely, not the dearest corner', () => {
+    const scored = (i: number, logCost: number, pf: number) => ({ i, cost: { mean: logCost, variance: 0.01 }, pf });
+    const corner = scored(0, -12, 0.45); // 10 GB, 6 processes: the safest and dearest
+    const moderate = scored(1, -14, 0.4);
+    const risky = scored(2, -15, 0.1);
+    expect(cheapestNearlyMostLikelyFeasible([corner, moderate, risky])).toBe(moderate);
+    expect(cheapestNearlyMostLikelyFeasible([corner, moderate, risky], 0.95)).toBe(corner);
+    expect(cheapestNearlyMostLikelyFeasible([risky])).toBe(risky);
   });
 });

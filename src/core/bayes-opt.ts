@@ -5,7 +5,7 @@ import { defaultGpBounds, GaussianProcess, type GpHyperparameters, type GpPredic
 import { fitLinearTrend } from './linear-trend.js';
 import { Rng } from './random.js';
 import { clearMisses, condemnedBy } from './slo-dominance.js';
-import { cheapest, likelyFeasible, mostLikelyFeasible, mostValuableTrial, type Scored } from './bayes-opt-priced.js';
+import { cheapest, cheapestNearlyMostLikelyFeasible, likelyFeasible, mostLikelyFeasible, mostValuableTrial, type Scored } from './bayes-opt-priced.js';
 import { bestCostSeries, shouldStop } from './bayes-opt-stopping.js';
 import { effectiveHorizonS, type SwitchContext, type TrialEconomics } from './tuning-economics.js';
 
@@ -359,13 +359,13 @@ export class BayesOpt {
 
   /**
    * The cheapest by the model among the not-yet-evaluated configurations with P(feasible)
-   * >= 0.5, else the most likely feasible of them.
+   * >= 0.5, else the cheapest of those nearly as likely feasible as the most likely.
    */
   private likelyFeasibleFallback(predicted: readonly Scored[], open: readonly number[]): Suggestion {
     const candidates = open.map((i) => predicted[i]!);
     const likely = likelyFeasible(candidates);
-    const pick = likely.length > 0 ? cheapest(likely) : mostLikelyFeasible(candidates);
-    return this.propose(pick.i, `nothing feasible in this episode yet: ${likely.length > 0 ? 'the predicted cheapest likely feasible' : 'the most likely feasible'}`, pick.pf);
+    const pick = likely.length > 0 ? cheapest(likely) : cheapestNearlyMostLikelyFeasible(candidates);
+    return this.propose(pick.i, `nothing feasible in this episode yet: ${likely.length > 0 ? 'the predicted cheapest likely feasible' : 'the predicted cheapest of the nearly most likely feasible'}`, pick.pf);
   }
 
   /** The models' view of one configuration: log cost per request and P(feasible). Needs an observation. */

@@ -146,20 +146,28 @@ export class Gateway {
   /**
    * Applies a configuration: memory through the invoker, batch size and processes from
    * the next batch. When memory or processes change, as many instances as traffic keeps
-   * busy (Dispatcher.takeInstancesToWarm) are warmed up again, so that what gets measured
-   * next is the configuration, not its cold starts. `done` is called once it is in force
-   * (at once on a platform that applies memory at once, such as the simulator's).
+   * busy (Dispatcher.takeInstancesToWarm) are warmed up again, with the model's queue held
+   * meanwhile (ModelBatcher.hold), so that what gets measured next is the configuration,
+   * not its cold starts, and traffic does not start cold instances beside the warm-ups.
+   * `done` is called once it is in force (at once on a platform that applies memory at
+   * once, such as the simulator's).
    */
   applyConfig(model: string, config: ModelConfig, done: (error?: Error) => void): void {
     const batcher = this.batcher(model);
     const before = batcher.currentConfig;
     const restart = config.memoryMb !== before.memoryMb || config.processes !== before.processes || config.threadsPerProcess !== before.threadsPerProcess;
     const inForce = () => {
+      // Traffic waits for the warm-ups: sent now, each batch would find every new instance
+      // still in its INIT and start (and pay for) one more.
+      const instances = restart ? Math.min(this.dispatcher.takeInstancesToWarm(), this.options.maxWarmInstances ?? this.options.dispatcher.maxInFlight ?? 4) : 0;
+      if (restart) batcher.hold(instances);
       batcher.setConfig(config);
       this.observer.onConfig?.(model, config, this.options.clock.nowMs());
       if (!restart) return done();
-      const busy = this.dispatcher.takeInstancesToWarm();
-      this.warmUp(model, Math.min(busy, this.options.maxWarmInstances ?? this.options.dispatcher.maxInFlight ?? 4), () => done());
+      this.warmUp(model, instances, () => {
+        batcher.release();
+        done();
+      });
     };
     if (config.memoryMb === before.memoryMb) return inForce();
     this.options.invoker.setMemoryMb(config.functionName, config.memoryMb, (error) => (error ? done(error) : inForce()));

@@ -202,6 +202,25 @@ describe('gateway batching under a virtual clock', () => {
     expect(invoker.calls[0]!.event.inputs).toHaveLength(2);
   });
 
+  it('holds a batch per warming instance while a new memory size warms up; a batch beyond them goes at once', async () => {
+    const { invoker, gateway } = setup({ batchSize: 2 }, 100);
+    gateway.applyConfig('mobilenetv2', { ...config, batchSize: 2, memoryMb: 3538 }, () => undefined);
+    const warmUps = invoker.calls.splice(0);
+    expect(warmUps.map((call) => call.event.inputs.length)).toEqual([0]);
+    // A full batch arrives during the warm-up: it waits for it rather than start a cold instance.
+    void gateway.infer('mobilenetv2', [1, 2].map(image));
+    await flush();
+    expect(invoker.calls).toHaveLength(0);
+    // A second one would wait behind the first: it goes now, as it would have without the hold.
+    void gateway.infer('mobilenetv2', [3, 4, 5].map(image));
+    await flush();
+    expect(invoker.calls.map((call) => call.event.inputs.length)).toEqual([2]);
+    warmUps[0]!.resolve(echoOutcome(warmUps[0]!.event));
+    await flush();
+    // The warm-up answered: the batch that waited goes to it (the partial one waits for its deadline).
+    expect(invoker.calls.map((call) => call.event.inputs.length)).toEqual([2, 2]);
+  });
+
   it('warms what traffic keeps busy now, not the peak of a burst long past', async () => {
     const { clock, invoker, gateway } = setup();
     // A burst: two invocations in flight for a moment, then a long quiet spell.
