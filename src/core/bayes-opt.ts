@@ -1,6 +1,6 @@
 import { expectedImprovement, initialDesign, probabilityFeasible, safeSubstitute } from './bayes-opt-acquisition.js';
 import { isSuperseded, plateauObservations, type BatchWindow } from './batch-cap.js';
-import { configKey, ConfigSpace, type Config, type ContextRange } from './config-space.js';
+import { configKey, ConfigSpace, type Config } from './config-space.js';
 import { defaultGpBounds, GaussianProcess, type GpHyperparameters, type GpPrediction } from './gaussian-process.js';
 import { fitLinearTrend } from './linear-trend.js';
 import { Rng } from './random.js';
@@ -8,6 +8,52 @@ import { clearMisses, condemnedBy } from './slo-dominance.js';
 import { cheapest, cheapestNearlyMostLikelyFeasible, likelyFeasible, mostLikelyFeasible, mostValuableTrial, type Scored } from './bayes-opt-priced.js';
 import { bestCostSeries, shouldStop } from './bayes-opt-stopping.js';
 import { effectiveHorizonS, type SwitchContext, type TrialEconomics } from './tuning-economics.js';
+import type { BayesOptOptions, TunerObservation, TuningContext } from './bayes-opt-options.js';
+
+export type { BayesOptOptions, TunerObservation, TuningContext } from './bayes-opt-options.js';
+
+/**
+ * GP settings for both models (see the class comment). Each optimization starts from the
+ * previous optimum, which moves little from one observation to the next; a random restart
+ * joins while data are few and when the history's length is a multiple of 4, to escape a
+ * stale optimum (fit() says when hyperparameters are optimized at all).
+ */
+const gpSettings = {
+  bounds: { ...defaultGpBounds, noiseVariance: [3e-3, 0.5] as [number, number] },
+  lengthScalePrior: { median: 0.3, logSd: 0.7 },
+};
+/** Cost targets above the cheapest observation times this are clamped to it. */
+const costClamp = 3;
+/** Ridge penalty of the cost GP's linear prior mean (inputs in [0, 1], targets log USD). */
+const trendRidge = 0.03;
+
+/** A configuration to evaluate next, why, and the model's P(feasible) for it (when it had one). */
+export type Suggestion = Config & { reason: string; pFeasible?: number };
+
+export interface BestObservation {
+  config: Config;
+  costUsdPerRequest: number;
+  p99Ms: number;
+}
+
+interface Evaluation extends BestObservation {
+  meanBatchSize?: number;
+  index: number;
+  episode: number;
+  rate: number | undefined;
+  input: number[];
+  logCost: number;
+  slack: number;
+}
+
+function batchWindow(e: Evaluation): BatchWindow {
+  return { config: e.config, feasible: e.slack <= 0, ...(e.meanBatchSize === undefined ? {} : { meanBatchSize: e.meanBatchSize }) };
+}
+
+/** A posterior over the encoded space: a GP, or a GP plus its trend. */
+interface Predictor {
+  predict(point: readonly number[]): GpPrediction;
+}
 
 /**
  * Online Bayesian optimization of (memory, batch size, processes), after CherryPick (NSDI
@@ -71,132 +117,6 @@ import { effectiveHorizonS, type SwitchContext, type TrialEconomics } from './tu
  *
  * Deterministic for a seed: every random choice draws from one seeded generator.
  */
-export interface TuningContext extends SwitchContext {
-  arrivalRatePerS: number;
-}
-
-export interface TunerObservation {
-  costUsdPerRequest: number;
-  p99Ms: number;
-  /**
-   * Mean number of requests per dispatched batch over the window, if known: below the
-   * configured batch size it says the SLO deadline sent the batches (batch-cap.ts).
-   */
-  meanBatchSize?: number;
-}
-
-export interface BayesOptOptions {
-  space: ConfigSpace;
-  sloMs: number;
-  seed: number;
-  /** Arrival-rate range: makes the rate a GP input; suggest/observe then need a context. */
-  context?: ContextRange;
-  /** Latin-hypercube points that open an episode. @default 3 */
-  initialPoints?: number;
-  /** Safe-exploration floor on P(feasible). @default 0.1 */
-  minFeasibleProbability?: number;
-  /** EI's margin on log cost (0.01: ask for 1%). @default 0.01 */
-  xi?: number;
-  /** A linear trend as the cost GP's prior mean (off: a constant, for comparison). @default true */
-  linearTrend?: boolean;
-  /**
-   * Stopping rule: stop once the best feasible cost improved by less than `stopImprovement`
-   * (a fraction) over the last `stopWindow` evaluations and at least `minEvaluations` were
-   * done in the episode. @default 4, 0.01 and 20
-   */
-  stopWindow?: number;
-  stopImprovement?: number;
-  minEvaluations?: number;
-  /**
-   * Price exploration in dollars (tuning-economics.ts): a candidate is scored by its trial's
-   * expected net value instead of EI x P(feasible), the episode stops once no candidate's
-   * value is positive, and a warm episode skips its initial design (the models already
-   * predict the new rate). Off: the sample-efficiency optimizer of ferry bench tuner.
-   */
-  economics?: TrialEconomics;
-  /**
-   * Observations kept for the models, at most: the current episode's all, then the most
-   * recent of earlier episodes (a fit is cubic in their number). @default 120
-   */
-  maxHistory?: number;
-  /**
-   * What the cost GP's clamp (3x) counts from: 'all', the cheapest observation; 'feasible',
-   * the cheapest observation that met the SLO (all while none has). Counted from all, a
-   * cheap infeasible corner can put the ceiling below the incumbent: the model then
-   * predicts every dear configuration at the ceiling, under the incumbent's cost, and EI
-   * sends the search through them (measured on generated surfaces: bench tuner --families).
-   * @default 'feasible'
-   */
-  costClampFrom?: 'all' | 'feasible';
-  /**
-   * Skip configurations that a clear SLO miss of this episode condemns (slo-dominance.ts):
-   * with the feasibility floor below, what removed the last failures on the generated
-   * families (big-slow); on the MobileNetV2 surfaces with cost and p99 only it moves a few
-   * runs either way (BENCHMARKS.md). @default true
-   */
-  sloDominance?: boolean;
-  /**
-   * Unpriced, the incumbent's grid neighbours are candidates whatever their P(feasible): the
-   * GP spreads a cliff (a model that does not fit below some memory) over its neighbours,
-   * so the first size above it reads as infeasible, and the safety floor hid the optimum
-   * for good. One grid step from a configuration measured feasible is the search a person
-   * would do; EI x P(feasible) still ranks it. Priced, the floor stands: a trial's value
-   * counts dollars, not misses. @default true
-   */
-  neighbourExemption?: boolean;
-  /**
-   * The feasibility GP standardizes its targets by their spread, but never by less than this
-   * (log p99 / SLO units; 0.5 is half an e-fold): a run of misses that all sit at the +3
-   * clamp differs only by the noise, and divided by that spread the noise became a confident
-   * pattern (P(feasible) highest next to the last miss, so "most likely feasible" walked the
-   * 512 MB row point by point; measured on the big-slow family). @default 0.5
-   */
-  feasibilityMinStd?: number;
-}
-
-/**
- * GP settings for both models (see the class comment). Each optimization starts from the
- * previous optimum, which moves little from one observation to the next; a random restart
- * joins while data are few and when the history's length is a multiple of 4, to escape a
- * stale optimum (fit() says when hyperparameters are optimized at all).
- */
-const gpSettings = {
-  bounds: { ...defaultGpBounds, noiseVariance: [3e-3, 0.5] as [number, number] },
-  lengthScalePrior: { median: 0.3, logSd: 0.7 },
-};
-/** Cost targets above the cheapest observation times this are clamped to it. */
-const costClamp = 3;
-/** Ridge penalty of the cost GP's linear prior mean (inputs in [0, 1], targets log USD). */
-const trendRidge = 0.03;
-
-/** A configuration to evaluate next, why, and the model's P(feasible) for it (when it had one). */
-export type Suggestion = Config & { reason: string; pFeasible?: number };
-
-export interface BestObservation {
-  config: Config;
-  costUsdPerRequest: number;
-  p99Ms: number;
-}
-
-interface Evaluation extends BestObservation {
-  meanBatchSize?: number;
-  index: number;
-  episode: number;
-  rate: number | undefined;
-  input: number[];
-  logCost: number;
-  slack: number;
-}
-
-function batchWindow(e: Evaluation): BatchWindow {
-  return { config: e.config, feasible: e.slack <= 0, ...(e.meanBatchSize === undefined ? {} : { meanBatchSize: e.meanBatchSize }) };
-}
-
-/** A posterior over the encoded space: a GP, or a GP plus its trend. */
-interface Predictor {
-  predict(point: readonly number[]): GpPrediction;
-}
-
 export class BayesOpt {
   readonly space: ConfigSpace;
   private readonly options: Required<Omit<BayesOptOptions, 'space' | 'context' | 'seed' | 'economics'>>;
@@ -446,7 +366,7 @@ export class BayesOpt {
     const cost = this.history.map((e) => Math.min(e.logCost, ceiling));
     const reuse = this.hp.cost && this.hp.slack && (diagnostic || (x.length >= 12 && x.length % 3 !== 0)) ? this.hp : undefined;
     const restarts = x.length < 10 || x.length % 4 === 0 ? 1 : 0;
-    const virtual = plateauObservations(this.space, this.history.map((e) => ({ ...batchWindow(e), episode: e.episode, index: e.index, rate: e.rate, logCost: Math.min(e.logCost, ceiling) })));
+    const virtual = plateauObservations(this.space, this.history.map((e, k) => ({ ...batchWindow(e), episode: e.episode, index: e.index, rate: e.rate, logCost: cost[k]! })));
     const costX = [...x, ...virtual.x];
     const costY = [...cost, ...virtual.y];
     const trend = this.options.linearTrend ? fitLinearTrend(costX, costY, trendRidge) : () => 0;

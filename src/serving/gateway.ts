@@ -157,13 +157,15 @@ export class Gateway {
     const before = batcher.currentConfig;
     const restart = config.memoryMb !== before.memoryMb || config.processes !== before.processes || config.threadsPerProcess !== before.threadsPerProcess;
     const inForce = () => {
+      if (!restart) {
+        this.setConfig(model, batcher, config);
+        return done();
+      }
       // Traffic waits for the warm-ups: sent now, each batch would find every new instance
       // still in its INIT and start (and pay for) one more.
-      const instances = restart ? Math.min(this.dispatcher.takeInstancesToWarm(), this.options.maxWarmInstances ?? this.options.dispatcher.maxInFlight ?? 4) : 0;
-      if (restart) batcher.hold(instances);
-      batcher.setConfig(config);
-      this.observer.onConfig?.(model, config, this.options.clock.nowMs());
-      if (!restart) return done();
+      const instances = Math.min(this.dispatcher.takeInstancesToWarm(), this.options.maxWarmInstances ?? this.options.dispatcher.maxInFlight ?? 4);
+      batcher.hold(instances);
+      this.setConfig(model, batcher, config);
       this.warmUp(model, instances, () => {
         batcher.release();
         done();
@@ -177,6 +179,11 @@ export class Gateway {
   async drain(): Promise<void> {
     this.accepting = false;
     await Promise.all([...this.batchers.values()].map((batcher) => batcher.drain()));
+  }
+
+  private setConfig(model: string, batcher: ModelBatcher, config: ModelConfig): void {
+    batcher.setConfig(config);
+    this.observer.onConfig?.(model, config, this.options.clock.nowMs());
   }
 
   private batcher(model: string): ModelBatcher {
