@@ -1,8 +1,10 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { runCrossovers, type CrossoverRow, type LadderOptions } from '../bench/cost-ladder.js';
 import { pricesUsed, runCostMatrix, type CostCell, type CostMatrixOptions } from '../bench/cost-matrix.js';
+import { summarizeCost, tallyTargets, type CellSummary, type SeededCells, type TargetTally } from '../bench/cost-summary.js';
+import { formatCostSummary, formatTargetTally } from '../bench/cost-summary-table.js';
 import { costNotes, formatCostCell, formatCrossovers } from '../bench/cost-table.js';
 import { defaultCostTraceNames, parseCostTraces, type CostTrace } from '../bench/cost-traces.js';
 import { machineLine } from '../bench/function-bench.js';
@@ -19,6 +21,8 @@ interface CostFlags {
   slos: number[];
   policies: string[];
   seed: number;
+  /** Several seeds: the matrix once per seed, judged on each cell's median. */
+  seeds?: number[];
   json?: string;
   gatewayHostUsdPerH: number;
   vmUsdPerH: number;
@@ -35,10 +39,13 @@ interface CostFlags {
 /** The `ferry bench cost --json` contract. */
 export interface CostOutput {
   machine: string;
-  seed: number;
+  seeds: number[];
   prices: ReturnType<typeof pricesUsed>;
   traces: CostTrace[];
-  cells: CostCell[];
+  /** Every cell of every seed, as run. */
+  runs: { seed: number; cells: CostCell[] }[];
+  /** Per cell, each policy's median over the seeds, and issue 11's targets counted on those. */
+  summary: { cells: CellSummary[]; tally: TargetTally };
   crossovers?: { ratesPerS: number[]; durationS: number; rows: CrossoverRow[] };
   notes: string[];
   wallS: number;
@@ -55,6 +62,7 @@ export function registerCostBench(bench: Command): void {
     .option('--slos <list>', 'latency objectives (ms)', numberList('--slos', 1, 600_000), [200, 500])
     .option('--policies <list>', `comma-separated, of: ${policyNames.join(', ')}`, parsePolicies, defaultPolicies)
     .option('--seed <n>', 'seed of every simulation and of the generated traces\' replay', integerOption('--seed', 0, 2 ** 31), 1)
+    .option('--seeds <list>', 'run the matrix once per seed (e.g. 1,2,3,4,5) and judge each cell on its median; the crossover ladder runs the first', numberList('--seeds', 0, 2 ** 31))
     .option('--json <file>', 'write everything as JSON')
     .option('--gateway-host-usd-per-h <usd>', `the always-on gateway host's price (default ${ec2Pricing.gatewayHost.name})`, numberOption('--gateway-host-usd-per-h', 0, 1000), ec2Pricing.gatewayHost.usdPerH)
     .option('--vm-usd-per-h <usd>', `modelled always-on VM and Lambda Managed Instances: the instance's on-demand price (default ${ec2Pricing.vm.name})`, numberOption('--vm-usd-per-h', 0, 1000, true), ec2Pricing.vm.usdPerH)
@@ -70,36 +78,51 @@ export function registerCostBench(bench: Command): void {
       const output = runCostBench(flags, (line) => console.log(line));
       if (flags.json) await writeFile(flags.json, `${JSON.stringify(output, null, 2)}\n`);
     });
+  bench
+    .command('cost-summary')
+    .description('the per-cell medians over seeds and issue 11\'s targets from saved `ferry bench cost --json` files (rows of one seed may come from several files: the peers from one run, joint-bo from another)')
+    .argument('<files...>', '`ferry bench cost --json` outputs')
+    .option('--json <file>', 'write the summary as JSON')
+    .action(async (files: string[], flags: { json?: string }) => {
+      const summary = await summarizeCostFiles(files, (line) => console.log(line));
+      if (flags.json) await writeFile(flags.json, `${JSON.stringify(summary, null, 2)}\n`);
+    });
 }
 
 export function runCostBench(flags: CostFlags, print: (line: string) => void): CostOutput {
   const startMs = performance.now();
   const traces = parseCostTraces(flags.traces);
+  const seeds = [...new Set(flags.seeds ?? [flags.seed])];
   const vm = { name: flags.vmUsdPerH === ec2Pricing.vm.usdPerH && flags.vmVcpus === ec2Pricing.vm.vcpus ? ec2Pricing.vm.name : 'VM', usdPerH: flags.vmUsdPerH, vcpus: flags.vmVcpus };
   const hostName = flags.gatewayHostUsdPerH === ec2Pricing.gatewayHost.usdPerH ? ec2Pricing.gatewayHost.name : 'gateway host';
   const options: CostMatrixOptions = {
-    models: flags.models, traces, slosMs: flags.slos, policies: flags.policies, seed: flags.seed,
+    models: flags.models, traces, slosMs: flags.slos, policies: flags.policies, seed: seeds[0]!,
     gatewayHostUsdPerH: flags.gatewayHostUsdPerH, vm, lmiMinInstances: flags.lmiMinInstances, minSpanS: flags.minSpanS,
     baselineMemoryMb: flags.baselineMemoryMb, oracleSegmentS: flags.oracleSegmentS,
   };
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  print(`ferry bench cost: ${flags.models.join(', ')} x ${traces.map((t) => t.name).join(', ')} x SLO ${flags.slos.join(', ')} ms; policies ${flags.policies.join(', ')}; seed ${flags.seed}`);
+  print(`ferry bench cost: ${flags.models.join(', ')} x ${traces.map((t) => t.name).join(', ')} x SLO ${flags.slos.join(', ')} ms; policies ${flags.policies.join(', ')}; seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}`);
   print(`machine: ${machineLine()} (the figures are seeded and the same on any machine; only wall times differ)`);
   print(`prices: Lambda x86 us-east-1; gateway host ${hostName} $${flags.gatewayHostUsdPerH}/h; VM ${vm.name} $${vm.usdPerH}/h with ${vm.vcpus} vCPUs (${ec2Pricing.source}); ` +
     `Lambda Managed Instances on it at +15% and $0.20/M, floor ${flags.lmiMinInstances} instances`);
   print('');
-  const bar = progressBar('ferry bench cost');
-  let cells: CostCell[];
-  try {
-    cells = runCostMatrix(options, (done, total, label) => bar.update(done, total, label), process.stderr.isTTY ? () => undefined : log);
-  } finally {
-    bar.stop();
+  const runs: CostOutput['runs'] = [];
+  for (const seed of seeds) {
+    const bar = progressBar(seeds.length > 1 ? `ferry bench cost, seed ${seed}` : 'ferry bench cost');
+    try {
+      runs.push({ seed, cells: runCostMatrix({ ...options, seed }, (done, total, label) => bar.update(done, total, label), process.stderr.isTTY ? () => undefined : log) });
+    } finally {
+      bar.stop();
+    }
   }
-  for (const cell of cells) for (const line of formatCostCell(cell)) print(line);
+  // One seed: every cell's full table. Several: the medians below (the JSON has every run).
+  if (runs.length === 1) for (const cell of runs[0]!.cells) for (const line of formatCostCell(cell)) print(line);
+  const summary = summarize(runs);
+  for (const line of [...formatCostSummary(summary.cells), ...formatTargetTally(summary.tally, seeds)]) print(line);
   let crossovers: CostOutput['crossovers'];
   if (flags.ladder) {
     const ladder: LadderOptions = {
-      models: flags.models, slosMs: flags.slos, ratesPerS: flags.ladderRates, durationS: flags.ladderDurationS, seed: flags.seed,
+      models: flags.models, slosMs: flags.slos, ratesPerS: flags.ladderRates, durationS: flags.ladderDurationS, seed: seeds[0]!,
       gatewayHostUsdPerH: flags.gatewayHostUsdPerH, vm, lmiMinInstances: flags.lmiMinInstances,
       baselineMemoryMb: flags.baselineMemoryMb, oracleSegmentS: flags.oracleSegmentS,
     };
@@ -113,7 +136,7 @@ export function runCostBench(flags: CostFlags, print: (line: string) => void): C
     } finally {
       ladderBar.stop();
     }
-    for (const line of formatCrossovers(rows, `${flags.ladderDurationS} s at each of ${flags.ladderRates.join(', ')} req/s, seed ${flags.seed}`)) print(line);
+    for (const line of formatCrossovers(rows, `${flags.ladderDurationS} s at each of ${flags.ladderRates.join(', ')} req/s, seed ${seeds[0]}`)) print(line);
     crossovers = { ratesPerS: flags.ladderRates, durationS: flags.ladderDurationS, rows };
   }
   const notes = costNotes(`${hostName}, $${flags.gatewayHostUsdPerH}/h`);
@@ -121,7 +144,34 @@ export function runCostBench(flags: CostFlags, print: (line: string) => void): C
   const wallS = (performance.now() - startMs) / 1000;
   print('');
   print(`wall time: ${wallS.toFixed(0)} s`);
-  return { machine: machineLine(), seed: flags.seed, prices: pricesUsed(options), traces, cells, ...(crossovers ? { crossovers } : {}), notes, wallS };
+  return { machine: machineLine(), seeds, prices: pricesUsed(options), traces, runs, summary, ...(crossovers ? { crossovers } : {}), notes, wallS };
+}
+
+function summarize(runs: readonly SeededCells[]): CostOutput['summary'] {
+  const cells = summarizeCost(runs);
+  return { cells, tally: tallyTargets(cells) };
+}
+
+/**
+ * `ferry bench cost-summary FILE...`: the medians and targets of saved `--json` outputs,
+ * without running anything. Files may split a matrix by policy (the peers run once per
+ * seed, joint-bo again after each change) or by seed; an output of an earlier revision
+ * (one `seed` and its `cells`) is read too.
+ */
+export async function summarizeCostFiles(files: readonly string[], print: (line: string) => void): Promise<CostOutput['summary']> {
+  const runs: SeededCells[] = [];
+  for (const file of files) runs.push(...seededCellsOf(JSON.parse(await readFile(file, 'utf8')) as unknown, file));
+  const summary = summarize(runs);
+  const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
+  for (const line of [...formatCostSummary(summary.cells), ...formatTargetTally(summary.tally, seeds)]) print(line);
+  return summary;
+}
+
+function seededCellsOf(json: unknown, file: string): SeededCells[] {
+  const o = json as Partial<CostOutput> & { seed?: number; cells?: CostCell[] };
+  if (Array.isArray(o?.runs)) return o.runs;
+  if (typeof o?.seed === 'number' && Array.isArray(o.cells)) return [{ seed: o.seed, cells: o.cells }];
+  throw new FerryError('INVALID_ARGUMENT', `Expected ${file} to be a \`ferry bench cost --json\` output (with "runs", or "seed" and "cells"), got neither`);
 }
 
 function parseModels(text: string): string[] {
