@@ -76,25 +76,6 @@ export function cellSetup(model: string, trace: CostTrace, sloMs: number, seed: 
   return { setup: { ...setup, scheduleMs: repeated.scheduleMs, recordAnswers: true }, traceLabel, copies: repeated.copies };
 }
 
-/** Every (model, trace, SLO) cell, in that order, each running every policy. */
-export function runCostMatrix(options: CostMatrixOptions, progress: Progress = () => undefined, log: (line: string) => void = () => undefined): CostCell[] {
-  const cells: CostCell[] = [];
-  const total = options.models.length * options.traces.length * options.slosMs.length * options.policies.length;
-  let done = 0;
-  for (const model of options.models) {
-    for (const trace of options.traces) {
-      for (const sloMs of options.slosMs) {
-        const label = `${model} ${trace.name} SLO ${sloMs} ms`;
-        cells.push(runCostCell(model, trace, sloMs, options, (policy) => progress(done++, total, `${label}: ${policy}`)));
-        const cell = cells[cells.length - 1]!;
-        log(`${label}: ${cell.requests} requests, ${cell.wallS.toFixed(1)} s`);
-      }
-    }
-  }
-  progress(total, total, 'done');
-  return cells;
-}
-
 export function runCostCell(model: string, trace: CostTrace, sloMs: number, options: CostMatrixOptions, onPolicy: (name: string) => void = () => undefined): CostCell {
   const startMs = performance.now();
   const { setup, traceLabel, copies } = cellSetup(model, trace, sloMs, options.seed, options.minSpanS);

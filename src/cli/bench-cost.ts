@@ -1,8 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { runCrossovers, type CrossoverRow, type LadderOptions } from '../bench/cost-ladder.js';
-import { pricesUsed, runCostMatrix, type CostCell, type CostMatrixOptions } from '../bench/cost-matrix.js';
+import { pricesUsed, type CostCell, type CostMatrixOptions } from '../bench/cost-matrix.js';
+import { runCostMatrices } from '../bench/cost-parallel.js';
 import { summarizeCost, tallyTargets, type CellSummary, type SeededCells, type TargetTally } from '../bench/cost-summary.js';
 import { formatCostSummary, formatTargetTally } from '../bench/cost-summary-table.js';
 import { costNotes, formatCostCell, formatCrossovers } from '../bench/cost-table.js';
@@ -23,6 +25,7 @@ interface CostFlags {
   seed: number;
   /** Several seeds: the matrix once per seed, judged on each cell's median. */
   seeds?: number[];
+  jobs: number;
   json?: string;
   gatewayHostUsdPerH: number;
   vmUsdPerH: number;
@@ -43,7 +46,7 @@ export interface CostOutput {
   prices: ReturnType<typeof pricesUsed>;
   traces: CostTrace[];
   /** Every cell of every seed, as run. */
-  runs: { seed: number; cells: CostCell[] }[];
+  runs: SeededCells[];
   /** Per cell, each policy's median over the seeds, and issue 11's targets counted on those. */
   summary: { cells: CellSummary[]; tally: TargetTally };
   crossovers?: { ratesPerS: number[]; durationS: number; rows: CrossoverRow[] };
@@ -63,6 +66,7 @@ export function registerCostBench(bench: Command): void {
     .option('--policies <list>', `comma-separated, of: ${policyNames.join(', ')}`, parsePolicies, defaultPolicies)
     .option('--seed <n>', 'seed of every simulation and of the generated traces\' replay', integerOption('--seed', 0, 2 ** 31), 1)
     .option('--seeds <list>', 'run the matrix once per seed (e.g. 1,2,3,4,5) and judge each cell on its median; the crossover ladder runs the first', numberList('--seeds', 0, 2 ** 31))
+    .option('--jobs <n>', 'cells simulated at once, each on a worker thread (the figures do not depend on it)', integerOption('--jobs', 1, 256), availableParallelism())
     .option('--json <file>', 'write everything as JSON')
     .option('--gateway-host-usd-per-h <usd>', `the always-on gateway host's price (default ${ec2Pricing.gatewayHost.name})`, numberOption('--gateway-host-usd-per-h', 0, 1000), ec2Pricing.gatewayHost.usdPerH)
     .option('--vm-usd-per-h <usd>', `modelled always-on VM and Lambda Managed Instances: the instance's on-demand price (default ${ec2Pricing.vm.name})`, numberOption('--vm-usd-per-h', 0, 1000, true), ec2Pricing.vm.usdPerH)
@@ -75,7 +79,7 @@ export function registerCostBench(bench: Command): void {
     .option('--baseline-memory-mb <mb>', 'per-request and aimd: function memory', integerOption('--baseline-memory-mb', 128, 10_240), 3008)
     .option('--oracle-segment-s <s>', 'oracle: length of the segments it re-chooses for', numberOption('--oracle-segment-s', 0, 1e7, true), 300)
     .action(async (flags: CostFlags) => {
-      const output = runCostBench(flags, (line) => console.log(line));
+      const output = await runCostBench(flags, (line) => console.log(line));
       if (flags.json) await writeFile(flags.json, `${JSON.stringify(output, null, 2)}\n`);
     });
   bench
@@ -89,7 +93,7 @@ export function registerCostBench(bench: Command): void {
     });
 }
 
-export function runCostBench(flags: CostFlags, print: (line: string) => void): CostOutput {
+export async function runCostBench(flags: CostFlags, print: (line: string) => void): Promise<CostOutput> {
   const startMs = performance.now();
   const traces = parseCostTraces(flags.traces);
   const seeds = [...new Set(flags.seeds ?? [flags.seed])];
@@ -106,14 +110,12 @@ export function runCostBench(flags: CostFlags, print: (line: string) => void): C
   print(`prices: Lambda x86 us-east-1; gateway host ${hostName} $${flags.gatewayHostUsdPerH}/h; VM ${vm.name} $${vm.usdPerH}/h with ${vm.vcpus} vCPUs (${ec2Pricing.source}); ` +
     `Lambda Managed Instances on it at +15% and $0.20/M, floor ${flags.lmiMinInstances} instances`);
   print('');
-  const runs: CostOutput['runs'] = [];
-  for (const seed of seeds) {
-    const bar = progressBar(seeds.length > 1 ? `ferry bench cost, seed ${seed}` : 'ferry bench cost');
-    try {
-      runs.push({ seed, cells: runCostMatrix({ ...options, seed }, (done, total, label) => bar.update(done, total, label), process.stderr.isTTY ? () => undefined : log) });
-    } finally {
-      bar.stop();
-    }
+  const bar = progressBar('ferry bench cost');
+  let runs: CostOutput['runs'];
+  try {
+    runs = await runCostMatrices(options, seeds, flags.jobs, (done, total, label) => bar.update(done, total, label), process.stderr.isTTY ? () => undefined : log);
+  } finally {
+    bar.stop();
   }
   // One seed: every cell's full table. Several: the medians below (the JSON has every run).
   if (runs.length === 1) for (const cell of runs[0]!.cells) for (const line of formatCostCell(cell)) print(line);

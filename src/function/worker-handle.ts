@@ -1,7 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { nodeEntry } from '../util/node-entry.js';
+import { startWorkerThread } from '../util/worker-thread.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 /**
@@ -51,14 +50,7 @@ function processWorker(entry: { file: string; execArgv: string[] }): WorkerHandl
 }
 
 function threadWorker(entry: { file: string; execArgv: string[] }): WorkerHandle {
-  // Worker threads ignore `--import`: from source, register tsx inside the thread first.
-  const worker = entry.execArgv.length === 0
-    ? new Worker(entry.file)
-    : new Worker(
-      `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); ` +
-        `return import(${JSON.stringify(pathToFileURL(entry.file).href)}); });`,
-      { eval: true },
-    );
+  const worker = startWorkerThread(entry);
   let alive = true;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.once('exit', () => (alive = false));

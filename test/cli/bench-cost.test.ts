@@ -28,7 +28,7 @@ describe('ferry bench cost --seeds, and cost-summary', () => {
 
   it('runs the matrix once per seed and judges each cell on its medians', async () => {
     const printed = await ferryBench('cost', '--models', 'ocr-cls', '--traces', trace, '--slos', '300', '--policies', 'per-request,joint-bo',
-      '--seeds', '1,2,3', '--no-ladder', '--json', out);
+      '--seeds', '1,2,3', '--no-ladder', '--jobs', '3', '--json', out);
     const output = JSON.parse(readFileSync(out, 'utf8')) as CostOutput;
     expect(output.seeds).toEqual([1, 2, 3]);
     expect(output.runs.map((r) => r.seed)).toEqual([1, 2, 3]);
@@ -43,6 +43,21 @@ describe('ferry bench cost --seeds, and cost-summary', () => {
     expect(text).toContain("Issue 11's targets for joint-bo, on the medians over seeds 1, 2, 3 (1 cells):");
     // Several seeds print the summary, not every run's full table.
     expect(text).not.toContain('| policy | $/M |');
+  });
+
+  it('gives the same figures on worker threads as in one thread', async () => {
+    const threaded = JSON.parse(readFileSync(out, 'utf8')) as CostOutput;
+    const single = path.join(dir, 'single.json');
+    await ferryBench('cost', '--models', 'ocr-cls', '--traces', trace, '--slos', '300', '--policies', 'per-request,joint-bo',
+      '--seeds', '1,2,3', '--no-ladder', '--jobs', '1', '--json', single);
+    // Wall times aside (the only figure a machine changes), every run is the same to the last digit.
+    const figures = (o: CostOutput) => JSON.stringify(o.runs, (key, value: unknown) => (key === 'wallS' ? undefined : value));
+    expect(figures(JSON.parse(readFileSync(single, 'utf8')) as CostOutput)).toBe(figures(threaded));
+  });
+
+  it('a cell that fails on a worker thread fails the run and names the cell', async () => {
+    await expect(ferryBench('cost', '--models', 'ocr-cls', '--traces', path.join(dir, 'no-such-trace.csv'), '--slos', '300', '--policies', 'per-request',
+      '--seeds', '1,2', '--no-ladder', '--jobs', '2')).rejects.toThrow(/ocr-cls .*no-such-trace\.csv SLO 300 ms, seed [12]: .*no-such-trace\.csv/s);
   });
 
   it('cost-summary reads saved outputs, the earlier one-seed shape too, split by policy', async () => {
