@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attainmentInside, hostBreakEvenRatePerS, hostCostUsd, mergeIntervals, ratioTo, savingShare, withHostPerMillionUsd } from './cost-columns.js';
+import { attainmentInside, costInside, hostBreakEvenRatePerS, hostCostUsd, mergeIntervals, ratioTo, savingShare, withHostPerMillionUsd } from './cost-columns.js';
 
 describe('cost columns', () => {
   it('saving is 1 - cost / baseline, ratio is cost / bound, both undefined without a positive reference', () => {
@@ -38,6 +38,13 @@ describe('cost columns', () => {
     // 5 (missed), 10 (met), 25 (met); 15 is at an end, left out.
     expect(inside).toEqual({ requests: 3, withinSlo: 2, attainment: 2 / 3 });
     expect(attainmentInside([{ startMs: 100, endMs: 200 }], arrivals, met)).toEqual({ requests: 0, withinSlo: 0, attainment: undefined });
+  });
+
+  it('cost inside intervals adds what invocations dispatched in [start, end) billed, the rest is outside', () => {
+    const split = costInside([{ startMs: 10, endMs: 20 }, { startMs: 15, endMs: 30 }], [0, 10, 29, 30, 50], [1, 2, 4, 8, 16]);
+    // 10 and 29 fall in the merged [10, 30); 30 is at its end.
+    expect(split).toEqual({ insideUsd: 6, outsideUsd: 25 });
+    expect(costInside([], [1, 2], [0.5, 0.25])).toEqual({ insideUsd: 0, outsideUsd: 0.75 });
   });
 
   it('overlapping and touching intervals merge, empty ones are dropped', () => {

@@ -76,6 +76,22 @@ export function attainmentInside(intervals: readonly Interval[], arrivalMs: Arra
   return { requests, withinSlo: met, attainment: requests > 0 ? met / requests : undefined };
 }
 
+/**
+ * Dollars billed inside `intervals` and outside them, from parallel arrays of when each
+ * invocation was dispatched and what it was billed: what a policy paid while it tuned,
+ * against what it paid once it had settled.
+ */
+export function costInside(intervals: readonly Interval[], atMs: ArrayLike<number>, costUsd: ArrayLike<number>): { insideUsd: number; outsideUsd: number } {
+  const merged = mergeIntervals(intervals);
+  let insideUsd = 0;
+  let outsideUsd = 0;
+  for (let i = 0; i < atMs.length; i++) {
+    if (inside(merged, atMs[i]!)) insideUsd += costUsd[i]!;
+    else outsideUsd += costUsd[i]!;
+  }
+  return { insideUsd, outsideUsd };
+}
+
 /** Sorted, overlapping or touching intervals joined, empty ones dropped. */
 export function mergeIntervals(intervals: readonly Interval[]): Interval[] {
   const sorted = intervals.filter((i) => i.endMs > i.startMs).sort((a, b) => a.startMs - b.startMs);

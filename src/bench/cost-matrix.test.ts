@@ -46,6 +46,14 @@ describe('ferry bench cost: one cell', () => {
     expect(row('per-request').episodes).toBeUndefined();
   });
 
+  it("joint-bo's bill splits into what it paid while tuning and once settled, adding up to the whole", () => {
+    const jointBo = row('joint-bo');
+    const episodes = jointBo.episodes!;
+    expect(episodes.requests + episodes.settledRequests).toBe(jointBo.requests);
+    const splitUsd = ((episodes.costPerMillionUsd ?? 0) * episodes.requests + (episodes.settledCostPerMillionUsd ?? 0) * episodes.settledRequests) / 1e6;
+    expect(splitUsd).toBeCloseTo((jointBo.costPerMillionUsd * jointBo.requests) / 1e6, 12);
+  });
+
   it('the modelled VM row is the fewest instances for the busiest minute, for the trace; LMI adds 15% and the request fee', () => {
     const vm = cell.references.find((r) => r.name === 'always-on VM')!;
     const capacity = cell.vmCapacity!;

@@ -1,6 +1,6 @@
 import type { PolicyRow } from '../sim/run-policies.js';
 import type { PolicyResult } from '../sim/simulate.js';
-import { attainmentInside, hostBreakEvenRatePerS, ratioTo, savingShare, withHostPerMillionUsd, type Interval } from './cost-columns.js';
+import { attainmentInside, costInside, hostBreakEvenRatePerS, ratioTo, savingShare, withHostPerMillionUsd, type Interval } from './cost-columns.js';
 import { reconfigurationEpisodes, tuningEpisodes } from './cost-episodes.js';
 
 /** Policies that serve through ferry's gateway, so need its always-on host; per-request and power-tuned invoke directly. */
@@ -23,6 +23,15 @@ export interface CostRow {
     requests: number;
     /** Undefined when no request arrived inside an episode. */
     sloAttainment?: number;
+    /**
+     * Billed for invocations dispatched inside episodes, per million requests that arrived
+     * inside them: what tuning costs while it runs (undefined without such requests).
+     */
+    costPerMillionUsd?: number;
+    /** The same outside episodes: what the configurations settled on cost (undefined: none). */
+    settledCostPerMillionUsd?: number;
+    /** Requests that arrived outside episodes. */
+    settledRequests: number;
   };
   p50Ms: number;
   p99Ms: number;
@@ -74,9 +83,14 @@ export function buildCostRows(runs: readonly { row: PolicyRow; result: PolicyRes
     let episodes: CostRow['episodes'];
     if (intervals && log) {
       const inside = attainmentInside(intervals, log.arrivalMs, log.withinSlo);
+      const billed = costInside(intervals, log.invocationAtMs, log.invocationCostUsd);
+      const settledRequests = log.arrivalMs.length - inside.requests;
       episodes = {
         count: intervals.length, seconds: intervals.reduce((sum, i) => sum + Math.max(0, i.endMs - i.startMs), 0) / 1000,
         requests: inside.requests, ...(inside.attainment === undefined ? {} : { sloAttainment: inside.attainment }),
+        ...(inside.requests > 0 ? { costPerMillionUsd: (billed.insideUsd / inside.requests) * 1e6 } : {}),
+        ...(settledRequests > 0 ? { settledCostPerMillionUsd: (billed.outsideUsd / settledRequests) * 1e6 } : {}),
+        settledRequests,
       };
     }
     let withHost: CostRow['withHost'];

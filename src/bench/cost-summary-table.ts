@@ -1,4 +1,4 @@
-import { costPeers, episodesSloTarget, oracleRatioTarget, sloTarget, type CellSummary, type TargetTally } from './cost-summary.js';
+import { costPeers, episodesSloTarget, oracleRatioTarget, sloTarget, type CellSummary, type PolicySummary, type TargetTally } from './cost-summary.js';
 
 /** The paper's headline saving against one request per invocation (Cai et al., APSys 2023). */
 export const paperSavingShare = 0.62;
@@ -17,7 +17,7 @@ export function formatCostSummary(cells: readonly CellSummary[]): string[] {
   const seeds = [...new Set(cells.flatMap((c) => c.seeds))].sort((a, b) => a - b);
   const several = seeds.length > 1;
   const header = ['model', 'trace', 'SLO ms', ...policies.map((p) => (p === 'joint-bo' && several ? 'joint-bo (min-max)' : p)),
-    'joint-bo vs per-request', 'vs power-tuned', 'x oracle', 'SLO met', 'SLO met in episodes', 'cheapest but oracle'];
+    'joint-bo vs per-request', 'vs power-tuned', 'x oracle', 'SLO met', 'SLO met in episodes', 'joint-bo $/M in episodes / settled', 'cheapest but oracle'];
   const lines = [
     `### Summary: ${several ? `the median of each cell over seeds ${seeds.join(', ')}` : `seed ${seeds.join(', ')}`} ($ per million requests)`, '',
     `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`,
@@ -34,10 +34,16 @@ export function formatCostSummary(cells: readonly CellSummary[]): string[] {
     });
     lines.push(`| ${[cell.model, cell.trace, String(cell.sloMs), ...costs, pct(t?.savingVsPerRequest), pct(t?.savingVsPowerTuned),
       t?.ratioToOracle === undefined ? '' : `${t.ratioToOracle.toFixed(2)}x`, pct(jointBo?.sloAttainment, 2), pct(jointBo?.episodesSloAttainment, 1),
-      cell.cheapest ?? ''].join(' | ')} |`);
+      tuningSplit(jointBo), cell.cheapest ?? ''].join(' | ')} |`);
   }
   lines.push('');
   return lines;
+}
+
+function tuningSplit(p: PolicySummary | undefined): string {
+  if (p?.episodesCostPerMillionUsd === undefined && p?.settledCostPerMillionUsd === undefined) return '';
+  const or = (v: number | undefined) => (v === undefined ? '-' : usd(v));
+  return `${or(p.episodesCostPerMillionUsd)} / ${or(p.settledCostPerMillionUsd)}`;
 }
 
 /** Issue 11's targets for joint-bo, counted. */

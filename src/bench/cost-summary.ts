@@ -26,6 +26,9 @@ export interface PolicySummary {
   sloAttainment: number;
   /** Median over the seeds whose run had requests inside tuning episodes. */
   episodesSloAttainment?: number;
+  /** Medians of what was billed per request inside episodes, and outside them (settled). */
+  episodesCostPerMillionUsd?: number;
+  settledCostPerMillionUsd?: number;
 }
 
 /** Issue 11's targets for joint-bo in one cell, on the medians. */
@@ -124,11 +127,17 @@ export function summarizeCost(runs: readonly SeededCells[]): CellSummary[] {
 
 function summarizePolicy(policy: string, rows: readonly CostCell['rows'][number][]): PolicySummary {
   const costs = rows.map((r) => r.costPerMillionUsd);
-  const episodes = rows.map((r) => r.episodes?.sloAttainment).filter((a): a is number => a !== undefined);
+  // A field some seeds lack (no request inside an episode, or a JSON of an earlier revision) is the median of those that have it.
+  const medianOf = <K extends string>(key: K, pick: (r: CostCell['rows'][number]) => number | undefined): { [P in K]?: number } => {
+    const values = rows.map(pick).filter((v): v is number => v !== undefined);
+    return (values.length > 0 ? { [key]: median(values) } : {}) as { [P in K]?: number };
+  };
   return {
     policy, seeds: rows.length, costPerMillionUsd: median(costs), minCostPerMillionUsd: Math.min(...costs), maxCostPerMillionUsd: Math.max(...costs),
     sloAttainment: median(rows.map((r) => r.sloAttainment)),
-    ...(episodes.length > 0 ? { episodesSloAttainment: median(episodes) } : {}),
+    ...medianOf('episodesSloAttainment', (r) => r.episodes?.sloAttainment),
+    ...medianOf('episodesCostPerMillionUsd', (r) => r.episodes?.costPerMillionUsd),
+    ...medianOf('settledCostPerMillionUsd', (r) => r.episodes?.settledCostPerMillionUsd),
   };
 }
 

@@ -17,7 +17,8 @@ export function costNotes(gatewayHostLabel: string): string[] {
     '  that kept 99% within the SLO (both under each table); power-tuned likewise. x oracle = cost / the oracle bound\'s.',
     '- SLO met in episodes: requests that arrived inside tuning episodes. joint-bo: from traffic start or a change point to the applied',
     '  move to its incumbent, or the window that closed its last trial, or the next change point; batch: its profiling window and the',
-    '  60 s after each later re-choice (the switch\'s cold starts); blank for policies without episodes.',
+    '  60 s after each later re-choice (the switch\'s cold starts); blank for policies without episodes. $/M in episodes: billed for invocations',
+    '  dispatched inside episodes (warm-ups included) per request that arrived inside them; settled: the same outside them.',
     `- +host: gateway policies (batch, aimd, joint-bo, oracle) need an always-on gateway host (${gatewayHostLabel}); per-request and`,
     '  power-tuned invoke Lambda directly. +host $/M = $/M + host $/h x trace hours / requests x 10^6.',
     '- host break-even: the arrival rate below which the host eats the saving, rate* = (host $/h / 3600) / ((baseline $/M - policy $/M) / 10^6)',
@@ -37,7 +38,7 @@ function traceLine(cell: CostCell): string {
 
 /** One cell as a markdown table, with the per-request variants and each policy's choice under it. */
 export function formatCostCell(cell: CostCell): string[] {
-  const header = ['policy', '$/M', 'vs per-request', 'vs power-tuned', 'x oracle', 'SLO met', 'SLO met in episodes', 'p99 ms', 'throttled', 'changes', 'cold starts', '+host $/M', '+host vs per-request', '+host vs power-tuned', 'host break-even req/s (vs per-request / power-tuned)'];
+  const header = ['policy', '$/M', 'vs per-request', 'vs power-tuned', 'x oracle', 'SLO met', 'SLO met in episodes', '$/M in episodes / settled', 'p99 ms', 'throttled', 'changes', 'cold starts', '+host $/M', '+host vs per-request', '+host vs power-tuned', 'host break-even req/s (vs per-request / power-tuned)'];
   const lines = [traceLine(cell), '', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const r of cell.rows) {
     const episodes = r.episodes ? `${attainment(r.episodes.sloAttainment)} (${r.episodes.requests} req, ${r.episodes.count} ep, ${Math.round(r.episodes.seconds)} s)` : '';
@@ -45,12 +46,12 @@ export function formatCostCell(cell: CostCell): string[] {
     const breakEven = host ? `${rate(host.breakEvenVsPerRequestPerS)} / ${rate(host.breakEvenVsPowerTunedPerS)}` : '';
     lines.push(`| ${[
       r.policy, usd(r.costPerMillionUsd), pct(r.savingVsPerRequest), pct(r.savingVsPowerTuned), r.ratioToOracle === undefined ? '' : `${r.ratioToOracle.toFixed(2)}x`,
-      attainment(r.sloAttainment), episodes, ms(r.p99Ms), String(r.throttled), String(r.configChanges), String(r.coldStarts),
+      attainment(r.sloAttainment), episodes, r.episodes ? `${usd(r.episodes.costPerMillionUsd)} / ${usd(r.episodes.settledCostPerMillionUsd)}` : '', ms(r.p99Ms), String(r.throttled), String(r.configChanges), String(r.coldStarts),
       usd(host?.costPerMillionUsd), pct(host?.savingVsPerRequest), pct(host?.savingVsPowerTuned), breakEven,
     ].join(' | ')} |`);
   }
   for (const ref of cell.references) {
-    lines.push(`| ${ref.name} (modelled) | ${usd(ref.costPerMillionUsd)} | ${pct(ref.savingVsPerRequest)} | ${pct(ref.savingVsPowerTuned)} | | | | | | | | | | | |`);
+    lines.push(`| ${ref.name} (modelled) | ${usd(ref.costPerMillionUsd)} | ${pct(ref.savingVsPerRequest)} | ${pct(ref.savingVsPowerTuned)} | | | | | | | | | | | | |`);
   }
   if (!cell.vmCapacity) lines.push('', '(no modelled rows: even one request per batch misses the SLO on one vCPU)');
   lines.push('');

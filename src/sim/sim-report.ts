@@ -49,6 +49,9 @@ export interface AnswerLog {
   withinSlo: Uint8Array;
   /** Clock times of configuration changes after the initial configuration. */
   configChangesAtMs: number[];
+  /** Every billed invocation, warm-ups included: when it was dispatched, and what it was billed. */
+  invocationAtMs: Float64Array;
+  invocationCostUsd: Float64Array;
 }
 
 /**
@@ -75,14 +78,16 @@ export class SimReport implements ServingObserver {
   readonly tuningEvents: ModelTuningEvent[] = [];
   private window = emptyWindow();
   private windowConfig: TuningConfig | undefined;
-  private log: { arrivalMs: Float64Array; withinSlo: Uint8Array; configChangesAtMs: number[] } | undefined;
+  private log: { arrivalMs: Float64Array; withinSlo: Uint8Array; configChangesAtMs: number[]; invocationAtMs: Float64Array; invocationCostUsd: Float64Array; billed: number } | undefined;
 
   constructor(
     private readonly sloMs: number,
     private readonly windowMs: number,
     recordAnswers = false,
   ) {
-    if (recordAnswers) this.log = { arrivalMs: new Float64Array(1024), withinSlo: new Uint8Array(1024), configChangesAtMs: [] };
+    if (recordAnswers) {
+      this.log = { arrivalMs: new Float64Array(1024), withinSlo: new Uint8Array(1024), configChangesAtMs: [], invocationAtMs: new Float64Array(1024), invocationCostUsd: new Float64Array(1024), billed: 0 };
+    }
   }
 
   onArrivals(_model: string, count: number): void {
@@ -91,11 +96,7 @@ export class SimReport implements ServingObserver {
   }
 
   onAnswer(_model: string, arrivalMs: number, latencyMs: number, answer: ItemSettlement): void {
-    if (this.answered === this.latenciesMs.length) {
-      const grown = new Float64Array(this.latenciesMs.length * 2);
-      grown.set(this.latenciesMs);
-      this.latenciesMs = grown;
-    }
+    if (this.answered === this.latenciesMs.length) this.latenciesMs = grownCopy(this.latenciesMs);
     const failed = isItemError(answer);
     if (this.log) this.logAnswer(arrivalMs, !failed && latencyMs <= this.sloMs);
     // A failed request never met its SLO: it counts at infinite latency in the percentiles.
@@ -119,6 +120,7 @@ export class SimReport implements ServingObserver {
     this.costUsd += record.billing.costUsd;
     this.window.costUsd += record.billing.costUsd;
     if (record.warmup) this.warmupCostUsd += record.billing.costUsd;
+    if (this.log) this.logInvocation(record.atMs - record.serviceMs, record.billing.costUsd);
   }
 
   onConfig(_model: string, config: ModelConfig, atMs: number): void {
@@ -156,17 +158,26 @@ export class SimReport implements ServingObserver {
     return {
       trafficStartMs, arrivalMs: this.log.arrivalMs.slice(0, this.answered), withinSlo: this.log.withinSlo.slice(0, this.answered),
       configChangesAtMs: [...this.log.configChangesAtMs],
+      invocationAtMs: this.log.invocationAtMs.slice(0, this.log.billed), invocationCostUsd: this.log.invocationCostUsd.slice(0, this.log.billed),
     };
+  }
+
+  private logInvocation(dispatchedAtMs: number, costUsd: number): void {
+    const log = this.log!;
+    if (log.billed >= log.invocationAtMs.length) {
+      log.invocationAtMs = grownCopy(log.invocationAtMs);
+      log.invocationCostUsd = grownCopy(log.invocationCostUsd);
+    }
+    log.invocationAtMs[log.billed] = dispatchedAtMs;
+    log.invocationCostUsd[log.billed++] = costUsd;
   }
 
   private logAnswer(arrivalMs: number, met: boolean): void {
     const log = this.log!;
     if (this.answered >= log.arrivalMs.length) {
-      const arrivals = new Float64Array(log.arrivalMs.length * 2);
-      arrivals.set(log.arrivalMs);
+      log.arrivalMs = grownCopy(log.arrivalMs);
       const within = new Uint8Array(log.withinSlo.length * 2);
       within.set(log.withinSlo);
-      log.arrivalMs = arrivals;
       log.withinSlo = within;
     }
     // Called before `answered` counts this answer: it is the index.
@@ -202,6 +213,12 @@ export class SimReport implements ServingObserver {
       errors: this.errors,
     };
   }
+}
+
+function grownCopy(values: Float64Array): Float64Array<ArrayBuffer> {
+  const grown = new Float64Array(values.length * 2);
+  grown.set(values);
+  return grown;
 }
 
 function emptyWindow() {
