@@ -3,7 +3,8 @@ import type { Interval } from './cost-columns.js';
 
 /**
  * joint-bo's tuning episodes, read from the events its Autotune emits (no hook in the
- * tuner): an episode starts when traffic starts and at every change point, and ends at the
+ * tuner): an episode starts when traffic starts and at every change point that re-tuned
+ * (one reported with `retuned: false` let the episode go on), and ends at the
  * first of
  * - an `applied` event that moves to the incumbent (the optimizer's stopping rule fired:
  *   its reason says "incumbent"), or a `stopped` event;
@@ -14,7 +15,7 @@ import type { Interval } from './cost-columns.js';
  * All times on the run's clock.
  */
 export function tuningEpisodes(events: readonly ModelTuningEvent[], trafficStartMs: number, endMs: number): Interval[] {
-  const starts = [trafficStartMs, ...events.filter((e) => e.kind === 'change-point').map((e) => e.atMs)];
+  const starts = [trafficStartMs, ...events.filter((e) => e.kind === 'change-point' && e.retuned !== false).map((e) => e.atMs)];
   return starts.map((startMs, i) => {
     const next = i + 1 < starts.length ? starts[i + 1]! : Infinity;
     const boundMs = Math.max(startMs, Math.min(next, endMs));

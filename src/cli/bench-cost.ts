@@ -162,11 +162,19 @@ function summarize(runs: readonly SeededCells[]): CostOutput['summary'] {
  */
 export async function summarizeCostFiles(files: readonly string[], print: (line: string) => void): Promise<CostOutput['summary']> {
   const runs: SeededCells[] = [];
-  for (const file of files) runs.push(...seededCellsOf(JSON.parse(await readFile(file, 'utf8')) as unknown, file));
+  for (const file of files) runs.push(...seededCellsOf(parseJson(await readFile(file, 'utf8'), file), file));
   const summary = summarize(runs);
   const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
   for (const line of [...formatCostSummary(summary.cells), ...formatTargetTally(summary.tally, seeds)]) print(line);
   return summary;
+}
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new FerryError('INVALID_ARGUMENT', `Expected ${file} to hold JSON, got: ${(error as Error).message}`);
+  }
 }
 
 function seededCellsOf(json: unknown, file: string): SeededCells[] {

@@ -179,6 +179,50 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     expect(contexts.some((c) => c.regimeS === 100)).toBe(true);
   });
 
+  it('lets an episode go on where regimes are shorter than two windows, and re-tunes once they are long enough', () => {
+    const run = (minRegimeWindows: number | undefined, gapS: number) => {
+      const clock = new VirtualClock();
+      let restarts = 0;
+      let evaluations = 0;
+      const tuner = {
+        suggest: () => ({ memoryMb: 1769, batchSize: 8, processes: 1, reason: 'stay' }),
+        observe: () => void evaluations++,
+        restart: () => void restarts++,
+      };
+      // A change point every gapS seconds, at 2 req/s: a window of 200 requests takes 100 s.
+      let updates = 0;
+      const detector = { update: () => ({ changed: ++updates % gapS === 0, index: updates - 1, score: 0 }), reset: () => undefined };
+      const events: TuningEvent[] = [];
+      const controller = new TuningController(
+        clock, tuner, detector, { memoryMb: 1769, batchSize: 8, processes: 1 }, (_config, done) => done(), (event) => events.push(event),
+        { sloMs: 300, ...(minRegimeWindows === undefined ? {} : { minRegimeWindows }) },
+      );
+      for (let second = 0; second < 1200; second++) {
+        controller.recordArrivals(2);
+        controller.recordAnswer(clock.nowMs(), 50, true);
+        controller.recordAnswer(clock.nowMs(), 50, true);
+        clock.advance(1000);
+      }
+      controller.stop();
+      return { restarts, evaluations, changePoints: events.filter((e) => e.kind === 'change-point') };
+    };
+    // Every 60 s: the first two change points re-tune (no regime length yet), then none does,
+    // each is reported with why, and windows close (200 requests in 100 s) as on steady traffic.
+    const choppy = run(undefined, 60);
+    expect(choppy.changePoints).toHaveLength(20);
+    expect(choppy.restarts).toBe(2);
+    expect(choppy.changePoints.slice(2).every((e) => e.kind === 'change-point' && e.retuned === false && /regimes have lasted 60 s on average, less than 2 windows at 2\.0 req\/s \(100 s each\)/.test(e.reason))).toBe(true);
+    expect(choppy.evaluations).toBeGreaterThanOrEqual(10);
+    // Re-tuning on each of them restarts the window every 60 s: it never closes.
+    const every = run(0, 60);
+    expect(every.restarts).toBe(20);
+    expect(every.evaluations).toBe(0);
+    // Regimes of 200 s are two windows long: every change point re-tunes.
+    const slow = run(undefined, 200);
+    expect(slow.restarts).toBe(6);
+    expect(slow.changePoints.every((e) => e.kind === 'change-point' && e.retuned === undefined)).toBe(true);
+  });
+
   it('resumes from logged evaluations instead of relearning', () => {
     const tuner = new BayesOpt({ space: new ConfigSpace(), sloMs: 300, seed: 3 });
     const controller = new TuningController(

@@ -18,7 +18,11 @@ export interface Tuner {
 export type TuningEvent =
   | { kind: 'evaluated'; atMs: number; config: TuningConfig; context: TuningContext; evaluation: Evaluation; requests: number; sloAttainment: number }
   | { kind: 'applied'; atMs: number; config: TuningConfig; reason: string }
-  | { kind: 'change-point'; atMs: number; arrivalRatePerS: number; reason: string }
+  /**
+   * The arrival rate shifted. `retuned: false`: the shift was seen, but regimes have been too
+   * short to measure (see ControllerOptions.minRegimeWindows), so the episode goes on.
+   */
+  | { kind: 'change-point'; atMs: number; arrivalRatePerS: number; reason: string; retuned?: boolean }
   /** Tuning gave up (an error in the optimizer); serving goes on with the configuration in force. */
   | { kind: 'stopped'; atMs: number; config: TuningConfig; reason: string };
 
@@ -39,6 +43,16 @@ export interface ControllerOptions {
   /** Warm-start new episodes from earlier ones. @default true */
   warmStart?: boolean;
   /**
+   * A change point re-tunes only if regimes have lasted, on average over the last change
+   * points, at least this many windows at the rate over them; else it is reported and the
+   * episode and its window go on. Where traffic shifts faster than a window can measure it
+   * (code.csv at 1x: a change point every minute at 2.5 req/s, where a window takes 80 s),
+   * every re-tuning restarted a window that then never closed, and the hour was spent
+   * exploring on the starting configuration (simulated: 47 episodes covering 84% of it).
+   * Two: an episode opens with two design points. 0 re-tunes on every change point. @default 2
+   */
+  minRegimeWindows?: number;
+  /**
    * Called, after the controller stopped, when tuning failed inside its own interval timer
    * (where no caller can catch it). Without it the error is thrown there.
    */
@@ -47,6 +61,8 @@ export interface ControllerOptions {
 
 /** Gaps between change points that the regime length is averaged over. */
 const regimeMemory = 5;
+
+const defaultMinRegimeWindows = 2;
 
 /** A failed request's latency, in multiples of the SLO, for the window's p99. */
 export const failedMissFactor = 20;
@@ -71,6 +87,9 @@ export class TuningController {
   private coldStarts = { count: 0, totalMs: 0 };
   /** When the last re-tunings began (change points), most recent last, at most regimeMemory + 1. */
   private changePointsMs: number[] = [];
+  /** Arrivals since the start, and their count at each remembered change point (parallel to changePointsMs). */
+  private totalArrivals = 0;
+  private arrivalsAtChangePoints: number[] = [];
   private arrivals = 0;
   private intervalArrivals = 0;
   private intervalTimer: TimerId;
@@ -105,6 +124,7 @@ export class TuningController {
 
   recordArrivals(count: number): void {
     this.arrivals += count;
+    this.totalArrivals += count;
     this.intervalArrivals += count;
   }
 
@@ -171,8 +191,21 @@ export class TuningController {
 
   private onChangePoint(): void {
     this.changePointsMs.push(this.clock.nowMs());
-    if (this.changePointsMs.length > regimeMemory + 1) this.changePointsMs.shift();
+    this.arrivalsAtChangePoints.push(this.totalArrivals);
+    if (this.changePointsMs.length > regimeMemory + 1) {
+      this.changePointsMs.shift();
+      this.arrivalsAtChangePoints.shift();
+    }
     const rate = this.rateSinceWindowStart();
+    const choppy = this.choppy();
+    if (choppy) {
+      this.emit({
+        kind: 'change-point', atMs: this.clock.nowMs(), arrivalRatePerS: rate, retuned: false,
+        reason: `arrival rate shifted (now ${rate.toFixed(1)} req/s), but regimes have lasted ${(choppy.meanGapMs / 1000).toFixed(0)} s on average, ` +
+          `less than ${this.options.minRegimeWindows ?? defaultMinRegimeWindows} windows at ${choppy.ratePerS.toFixed(1)} req/s (${(choppy.windowMs / 1000).toFixed(0)} s each): the episode goes on`,
+      });
+      return;
+    }
     const warm = this.options.warmStart ?? true;
     this.tuner.restart({ keepHistory: warm });
     this.emit({
@@ -238,6 +271,28 @@ export class TuningController {
     const ageMs = this.clock.nowMs() - times[times.length - 1]!;
     const regimeMs = ageMs > meanMs ? (meanMs * gapsMs.length + ageMs) / (gapsMs.length + 1) : meanMs;
     return { regimeS: regimeMs / 1000 };
+  }
+
+  /**
+   * Whether regimes have been too short to measure: over the remembered change points (at
+   * least three, this one included), the mean gap between them is below minRegimeWindows
+   * windows at the rate over that span. Undefined when they have not; else the figures.
+   */
+  private choppy(): { meanGapMs: number; ratePerS: number; windowMs: number } | undefined {
+    const times = this.changePointsMs;
+    const windows = this.options.minRegimeWindows ?? defaultMinRegimeWindows;
+    if (windows <= 0 || times.length < 3) return undefined;
+    const spanMs = times[times.length - 1]! - times[0]!;
+    const meanGapMs = spanMs / (times.length - 1);
+    const ratePerS = (this.totalArrivals - this.arrivalsAtChangePoints[0]!) / Math.max(1e-3, spanMs / 1000);
+    const windowMs = this.expectedWindowMs(ratePerS);
+    return meanGapMs < windows * windowMs ? { meanGapMs, ratePerS, windowMs } : undefined;
+  }
+
+  /** How long a window takes to close at a steady `ratePerS` (maybeCloseWindow's rule). */
+  private expectedWindowMs(ratePerS: number): number {
+    const fillMs = ((this.options.minRequests ?? 200) / Math.max(ratePerS, 1e-6)) * 1000;
+    return Math.min(this.options.maxWindowMs ?? 120_000, Math.max(this.options.minWindowMs ?? 20_000, fillMs));
   }
 
   private rateSinceWindowStart(): number {

@@ -77,5 +77,7 @@ describe('ferry bench cost --seeds, and cost-summary', () => {
     const file = path.join(dir, 'other.json');
     writeFileSync(file, JSON.stringify({ rows: [] }));
     await expect(ferryBench('cost-summary', file)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    writeFileSync(file, '{"runs": [');
+    await expect(ferryBench('cost-summary', file)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('to hold JSON') });
   });
 });
