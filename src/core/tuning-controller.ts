@@ -62,7 +62,12 @@ export interface ControllerOptions {
 /** Gaps between change points that the regime length is averaged over. */
 const regimeMemory = 5;
 
-const defaultMinRegimeWindows = 2;
+/** When a window closes (ControllerOptions' defaults resolved once, for closing and for predicting it). */
+interface WindowRule {
+  minRequests: number;
+  minWindowMs: number;
+  maxWindowMs: number;
+}
 
 /** A failed request's latency, in multiples of the SLO, for the window's p99. */
 export const failedMissFactor = 20;
@@ -85,7 +90,7 @@ export class TuningController {
   private busyMs = 0;
   /** Every cold start's INIT so far (not per window: they are rare). */
   private coldStarts = { count: 0, totalMs: 0 };
-  /** When the last re-tunings began (change points), most recent last, at most regimeMemory + 1. */
+  /** The last change points (re-tuned or not), most recent last, at most regimeMemory + 1. */
   private changePointsMs: number[] = [];
   /** Arrivals since the start, and their count at each remembered change point (parallel to changePointsMs). */
   private totalArrivals = 0;
@@ -95,6 +100,8 @@ export class TuningController {
   private intervalTimer: TimerId;
   private current: TuningConfig;
   private applying = false;
+  private readonly window: WindowRule;
+  private readonly minRegimeWindows: number;
 
   constructor(
     private readonly clock: Clock,
@@ -107,6 +114,8 @@ export class TuningController {
     private readonly options: ControllerOptions,
   ) {
     this.current = initial;
+    this.window = { minRequests: options.minRequests ?? 200, minWindowMs: options.minWindowMs ?? 20_000, maxWindowMs: options.maxWindowMs ?? 120_000 };
+    this.minRegimeWindows = options.minRegimeWindows ?? 2;
     this.windowStartMs = clock.nowMs();
     this.intervalTimer = this.armInterval();
   }
@@ -202,7 +211,7 @@ export class TuningController {
       this.emit({
         kind: 'change-point', atMs: this.clock.nowMs(), arrivalRatePerS: rate, retuned: false,
         reason: `arrival rate shifted (now ${rate.toFixed(1)} req/s), but regimes have lasted ${(choppy.meanGapMs / 1000).toFixed(0)} s on average, ` +
-          `less than ${this.options.minRegimeWindows ?? defaultMinRegimeWindows} windows at ${choppy.ratePerS.toFixed(1)} req/s (${(choppy.windowMs / 1000).toFixed(0)} s each): the episode goes on`,
+          `less than ${this.minRegimeWindows} windows at ${choppy.ratePerS.toFixed(1)} req/s (${(choppy.windowMs / 1000).toFixed(0)} s each): the episode goes on`,
       });
       return;
     }
@@ -218,8 +227,8 @@ export class TuningController {
 
   private maybeCloseWindow(): void {
     const elapsedMs = this.clock.nowMs() - this.windowStartMs;
-    const enough = this.latenciesMs.length >= (this.options.minRequests ?? 200) && elapsedMs >= (this.options.minWindowMs ?? 20_000);
-    const tooLong = elapsedMs >= (this.options.maxWindowMs ?? 120_000) && this.latenciesMs.length > 0;
+    const enough = this.latenciesMs.length >= this.window.minRequests && elapsedMs >= this.window.minWindowMs;
+    const tooLong = elapsedMs >= this.window.maxWindowMs && this.latenciesMs.length > 0;
     if (!this.applying && (enough || tooLong)) this.closeWindow();
   }
 
@@ -280,7 +289,7 @@ export class TuningController {
    */
   private choppy(): { meanGapMs: number; ratePerS: number; windowMs: number } | undefined {
     const times = this.changePointsMs;
-    const windows = this.options.minRegimeWindows ?? defaultMinRegimeWindows;
+    const windows = this.minRegimeWindows;
     if (windows <= 0 || times.length < 3) return undefined;
     const spanMs = times[times.length - 1]! - times[0]!;
     const meanGapMs = spanMs / (times.length - 1);
@@ -291,8 +300,9 @@ export class TuningController {
 
   /** How long a window takes to close at a steady `ratePerS` (maybeCloseWindow's rule). */
   private expectedWindowMs(ratePerS: number): number {
-    const fillMs = ((this.options.minRequests ?? 200) / Math.max(ratePerS, 1e-6)) * 1000;
-    return Math.min(this.options.maxWindowMs ?? 120_000, Math.max(this.options.minWindowMs ?? 20_000, fillMs));
+    const { minRequests, minWindowMs, maxWindowMs } = this.window;
+    const fillMs = (minRequests / Math.max(ratePerS, 1e-6)) * 1000;
+    return Math.min(maxWindowMs, Math.max(minWindowMs, fillMs));
   }
 
   private rateSinceWindowStart(): number {
