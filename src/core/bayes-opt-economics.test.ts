@@ -104,4 +104,23 @@ describe('BayesOpt with priced exploration', () => {
     expect(cheapestNearlyMostLikelyFeasible([corner, moderate, risky], 0.95)).toBe(corner);
     expect(cheapestNearlyMostLikelyFeasible([risky])).toBe(risky);
   });
+
+  it('keeps misses at up to 20x the SLO and no cliff brackets when priced, as the cost matrix was measured', () => {
+    // Below 1,769 MB nothing fits: those windows read 20x the SLO, where the cap matters.
+    const cliff = (c: Config) => (c.memoryMb < 1769 ? { ...truth(c), p99Ms: 20 * sloMs } : truth(c));
+    const path = (options: { economics?: TrialEconomics; missSlackCap?: number; cliffBrackets?: boolean }) => {
+      const bo = new BayesOpt({ space, sloMs, seed: 2, context, ...options });
+      const seen: string[] = [];
+      for (let i = 0; i < 14 && !bo.done; i++) {
+        const s = bo.suggest({ arrivalRatePerS: 20 });
+        seen.push(`${s.memoryMb}/${s.batchSize}/${s.processes}`);
+        bo.observe(s, cliff(s), { arrivalRatePerS: 20 });
+      }
+      return seen;
+    };
+    expect(path({ economics })).toEqual(path({ economics, missSlackCap: 3, cliffBrackets: false }));
+    // The cap changes a priced path, so the comparison above can tell the defaults apart; unpriced, they differ.
+    expect(path({ economics, missSlackCap: 1 })).not.toEqual(path({ economics, missSlackCap: 3 }));
+    expect(path({})).not.toEqual(path({ missSlackCap: 3, cliffBrackets: false }));
+  });
 });

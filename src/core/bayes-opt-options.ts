@@ -83,4 +83,23 @@ export interface BayesOptOptions {
    * 512 MB row point by point; measured on the big-slow family). @default 0.5
    */
   feasibilityMinStd?: number;
+  /**
+   * Misses enter the feasibility GP as log(p99 / SLO) capped at this (1: a miss by 2.7x or
+   * more counts as 2.7x). Past that the size of a miss says nothing about where the boundary
+   * is, and a cliff (a model that does not fit below some memory, p99 20x the SLO) capped at
+   * 3 made a step so tall that the GP, which must spread it over the neighbours, predicted
+   * the first size above it infeasible with confidence. Measured on the generated surface
+   * families with `cliffBrackets` (BENCHMARKS.md): failed runs on two spent holdouts 58 -> 19
+   * of 720. Priced (`economics`), the default stays 3: on the cost matrix (5 seeds) a cap of
+   * 1 gave $9.63 against $9.64 per million summed and 99.10% against 99.12% mean attainment,
+   * which fails the rule set for tuner changes there (docs/tuning.md). @default 1, priced 3
+   */
+  missSlackCap?: number;
+  /**
+   * Unpriced, a configuration whose memory size a clear miss and a pass of this episode
+   * bracket, at its batch size and processes, is taken as feasible with at least the odds of
+   * a boundary placed uniformly between them (slo-dominance.ts, bracketFeasibility): the GP
+   * cannot place a step between two points. @default true
+   */
+  cliffBrackets?: boolean;
 }

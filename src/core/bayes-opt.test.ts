@@ -60,6 +60,7 @@ describe('BayesOpt', () => {
   it('rejects options it cannot honour', () => {
     expect(() => new BayesOpt({ space, sloMs, seed: 1, feasibilityMinStd: -0.1 })).toThrow(/feasibilityMinStd/);
     expect(() => new BayesOpt({ space, sloMs, seed: 1, maxHistory: 0 })).toThrow(/maxHistory/);
+    expect(() => new BayesOpt({ space, sloMs, seed: 1, missSlackCap: 0 })).toThrow(/missSlackCap/);
     expect(() => new BayesOpt({ space, sloMs: 0, seed: 1 })).toThrow(/positive SLO/);
   });
 
@@ -144,7 +145,8 @@ describe('BayesOpt', () => {
       return runs;
     };
     expect(found({})).toBe(12);
-    expect(found({ neighbourExemption: false })).toBeLessThanOrEqual(8);
+    // Without the grid-neighbour exemption (and the miss cap and brackets, added after, which find it too).
+    expect(found({ neighbourExemption: false, missSlackCap: 3, cliffBrackets: false })).toBeLessThanOrEqual(8);
   });
 
   it('stops exploring when the best feasible cost stalls, then exploits the incumbent', () => {

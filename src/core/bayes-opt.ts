@@ -4,7 +4,7 @@ import { configKey, ConfigSpace, type Config } from './config-space.js';
 import { defaultGpBounds, GaussianProcess, type GpHyperparameters, type GpPrediction } from './gaussian-process.js';
 import { fitLinearTrend } from './linear-trend.js';
 import { Rng } from './random.js';
-import { clearMisses, condemnedBy } from './slo-dominance.js';
+import { bracketFeasibility, clearMisses, condemnedBy } from './slo-dominance.js';
 import { cheapest, cheapestNearlyMostLikelyFeasible, likelyFeasible, mostLikelyFeasible, mostValuableTrial, type Scored } from './bayes-opt-priced.js';
 import { bestCostSeries, shouldStop } from './bayes-opt-stopping.js';
 import { effectiveHorizonS, type SwitchContext, type TrialEconomics } from './tuning-economics.js';
@@ -22,6 +22,8 @@ const gpSettings = {
   bounds: { ...defaultGpBounds, noiseVariance: [3e-3, 0.5] as [number, number] },
   lengthScalePrior: { median: 0.3, logSd: 0.7 },
 };
+/** Feasibility targets below -this (p99 under 1/20 of the SLO) are clamped to it: how safe a pass is says nothing of the boundary. */
+const passSlackFloor = 3;
 /** Cost targets above the cheapest observation times this are clamped to it. */
 const costClamp = 3;
 /** Ridge penalty of the cost GP's linear prior mean (inputs in [0, 1], targets log USD). */
@@ -65,9 +67,11 @@ interface Predictor {
  *   none is feasible: counted from a cheap infeasible one, the clamp can fall below the
  *   incumbent and flatten the region the search must rank). A 7x-dearer corner then
  *   reads as "bad" and does not set the length scales that the basin near the optimum
- *   needs. The other GP is on g = log(p99 / SLO), clamped to [-3, 3] (feasible iff g <= 0; past
- *   20x either way the size of a miss says nothing about where the boundary is), its
- *   targets standardized by no less than half an e-fold (`feasibilityMinStd`).
+ *   needs. The other GP is on g = log(p99 / SLO), clamped to [-3, 1] (feasible iff g <= 0;
+ *   past 2.7x the SLO the size of a miss says nothing about where the boundary is, and an
+ *   out-of-memory window at 20x made a step the GP spread over the sizes above it:
+ *   `missSlackCap`; priced, [-3, 3]), its targets standardized by no less than half an
+ *   e-fold (`feasibilityMinStd`).
  *   The cost GP's prior mean is a linear trend in the inputs (linear-trend.ts, ridge 0.03),
  *   fitted to the same targets: it extrapolates "dearer with more idle share" into corners
  *   the GP has not seen, where a zero-mean GP predicts the average.
@@ -96,7 +100,9 @@ interface Predictor {
  *   grid neighbours (`neighbourExemption`); if no point reaches it, the most likely
  *   feasible one is. A configuration that missed the SLO by more than 10% condemns, for the
  *   episode, every one with its batch size and processes and no more memory
- *   (`sloDominance`, slo-dominance.ts).
+ *   (`sloDominance`, slo-dominance.ts); unpriced, the memory sizes such a miss and a pass
+ *   of one row bracket get at least the odds of a boundary placed uniformly between them
+ *   (`cliffBrackets`).
  * - Stopping (bayes-opt-stopping.ts): once the best feasible cost improved by less than 1% over the last 4
  *   evaluations, after at least `minEvaluations` (20), and every grid neighbour of the
  *   incumbent was evaluated (or 1.5x `minEvaluations` were done), suggest() returns the
@@ -150,9 +156,13 @@ export class BayesOpt {
       sloDominance: options.sloDominance ?? true,
       neighbourExemption: options.neighbourExemption ?? true,
       feasibilityMinStd: options.feasibilityMinStd ?? 0.5,
+      // Priced, the cap stays at 3: there it moved the cost matrix by noise (BayesOptOptions).
+      missSlackCap: options.missSlackCap ?? (options.economics ? 3 : 1),
+      cliffBrackets: options.cliffBrackets ?? true,
     };
     this.economics = options.economics;
     if (!(this.options.maxHistory >= 1)) throw new RangeError(`Expected maxHistory of 1 or more, got ${this.options.maxHistory}`);
+    if (!(this.options.missSlackCap > 0)) throw new RangeError(`Expected a positive missSlackCap, got ${this.options.missSlackCap}`);
     if (!(this.options.feasibilityMinStd >= 0)) throw new RangeError(`Expected a feasibilityMinStd of 0 or more, got ${this.options.feasibilityMinStd}`);
   }
 
@@ -210,8 +220,9 @@ export class BayesOpt {
       const slack = slackGp.predict(x);
       return { i, cost, pf: probabilityFeasible(slack.mean, Math.sqrt(slack.variance)) };
     });
-    const scored = open.map((i) => predicted[i]!);
     const incumbent = this.best();
+    const odds = this.bracketOdds(open);
+    const scored = open.map((i) => (odds.has(i) ? { ...predicted[i]!, pf: Math.max(predicted[i]!.pf, odds.get(i)!) } : predicted[i]!));
     const exempt = new Set(incumbent && !this.economics && this.options.neighbourExemption ? this.space.neighbours(this.space.indexOf(incumbent.config)) : []);
     const safe = scored.filter((s) => s.pf >= this.options.minFeasibleProbability || exempt.has(s.i));
     if (safe.length === 0) {
@@ -246,6 +257,22 @@ export class BayesOpt {
       }
     }
     return this.propose(pick.i, `${why}: EI x P(feasible) = ${pickScore.toExponential(2)}`, pick.pf);
+  }
+
+  /**
+   * Unpriced, P(feasible) from a bracket (slo-dominance.ts) for the open configurations that
+   * a clear miss and a pass of this episode bracket in their row.
+   */
+  private bracketOdds(open: readonly number[]): Map<number, number> {
+    const odds = new Map<number, number>();
+    if (this.economics || !this.options.cliffBrackets) return odds;
+    const misses = clearMisses(this.current(), this.options.sloMs);
+    const passes = this.current().filter((e) => e.slack <= 0).map((e) => e.config);
+    for (const i of open) {
+      const p = bracketFeasibility(this.space.configs[i]!, misses, passes, this.space.memorySizes);
+      if (p !== undefined) odds.set(i, p);
+    }
+    return odds;
   }
 
   /**
@@ -317,7 +344,7 @@ export class BayesOpt {
       rate,
       input: this.space.encode(config, rate),
       logCost: Math.log(observation.costUsdPerRequest),
-      slack: Math.min(3, Math.max(-3, Math.log(observation.p99Ms / this.options.sloMs))),
+      slack: Math.min(this.options.missSlackCap, Math.max(-passSlackFloor, Math.log(observation.p99Ms / this.options.sloMs))),
     });
     this.lastConfig = this.history[this.history.length - 1]!.config;
     this.trimHistory();
@@ -417,7 +444,7 @@ export class BayesOpt {
   private exploit(reason: string): Suggestion {
     const best = this.best();
     if (best) return { ...best.config, reason };
-    const least = this.current().reduce((a, b) => (b.slack < a.slack ? b : a));
+    const least = this.current().reduce((a, b) => (b.p99Ms < a.p99Ms ? b : a));
     return { ...least.config, reason: `${reason} (none feasible: lowest p99)` };
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BayesOpt } from './bayes-opt.js';
 import { ConfigSpace, configKey, type Config } from './config-space.js';
-import { clearMisses, condemnedBy } from './slo-dominance.js';
+import { bracketFeasibility, clearMisses, condemnedBy } from './slo-dominance.js';
 
 describe('SLO dominance', () => {
   const miss = { memoryMb: 1769, batchSize: 4, processes: 1 };
@@ -22,6 +22,28 @@ describe('SLO dominance', () => {
     expect(clearMisses([{ config: miss, p99Ms: 540 }], 500)).toEqual([]);
     expect(clearMisses([{ config: miss, p99Ms: 560 }], 500)).toEqual([miss]);
     expect(clearMisses([{ config: miss, p99Ms: 560 }], 500, 0.2)).toEqual([]);
+  });
+});
+
+describe('a bracket of a miss and a pass', () => {
+  const sizes = [512, 768, 1024, 1536, 1769, 2048, 3008];
+  const at = (memoryMb: number, batchSize = 4, processes = 1): Config => ({ memoryMb, batchSize, processes });
+
+  it('puts the boundary uniformly between the miss and the pass of a row', () => {
+    const misses = [at(768)];
+    const passes = [at(3008), at(2048, 8)];
+    // Four sizes between 768 and 3008: the boundary sits in one of five gaps.
+    expect([1024, 1536, 1769, 2048].map((m) => bracketFeasibility(at(m), misses, passes, sizes))).toEqual([0.2, 0.4, 0.6, 0.8]);
+    // The closest miss below and pass above count.
+    expect(bracketFeasibility(at(2048), [at(768), at(1769)], [at(3008), at(10240)], sizes)).toBe(0.5);
+  });
+
+  it('says nothing outside a bracket or across rows', () => {
+    expect(bracketFeasibility(at(1024), [at(768)], [], sizes)).toBeUndefined();
+    expect(bracketFeasibility(at(1024), [], [at(3008)], sizes)).toBeUndefined();
+    expect(bracketFeasibility(at(512), [at(768)], [at(3008)], sizes)).toBeUndefined();
+    expect(bracketFeasibility(at(1024, 8), [at(768)], [at(3008)], sizes)).toBeUndefined();
+    expect(bracketFeasibility(at(1024, 4, 2), [at(768)], [at(3008)], sizes)).toBeUndefined();
   });
 });
 

@@ -32,3 +32,25 @@ export function clearMisses(windows: readonly ObservedWindow[], sloMs: number, m
 export function condemnedBy(config: Config, misses: readonly Config[]): boolean {
   return misses.some((m) => m.processes === config.processes && m.batchSize === config.batchSize && config.memoryMb <= m.memoryMb);
 }
+
+/**
+ * P(feasible) for a configuration whose memory size a clear miss and a pass of this episode,
+ * with its batch size and processes, bracket (miss below, pass above); undefined if none do.
+ * By the same monotonicity the SLO boundary of that row lies between them, and nothing
+ * measured says where: a GP cannot place a step (a model that does not fit below some size)
+ * between two points, so it spreads the miss over the sizes next to it and predicts them
+ * infeasible with confidence (P(feasible) 0.000 at the optimum, one size above the cliff, on
+ * the generated mixed-b family). With the boundary equally likely in each of the k + 1 gaps
+ * between the k unmeasured sizes, the j-th from the bottom is feasible with probability
+ * j / (k + 1): EI then weighs a cheap size low in the bracket against its worse odds, which
+ * is how a person would bisect.
+ */
+export function bracketFeasibility(config: Config, misses: readonly Config[], passes: readonly Config[], memorySizes: readonly number[]): number | undefined {
+  const sameRow = (c: Config) => c.processes === config.processes && c.batchSize === config.batchSize;
+  const below = misses.filter((m) => sameRow(m) && m.memoryMb < config.memoryMb).map((m) => m.memoryMb);
+  const above = passes.filter((p) => sameRow(p) && p.memoryMb > config.memoryMb).map((p) => p.memoryMb);
+  if (below.length === 0 || above.length === 0) return undefined;
+  const [low, high] = [Math.max(...below), Math.min(...above)];
+  const between = memorySizes.filter((m) => m > low && m < high);
+  return (between.filter((m) => m <= config.memoryMb).length) / (between.length + 1);
+}
