@@ -111,9 +111,10 @@ export function latinMaximin(levels: [number, number], size: number, rng: Rng, t
  * likeliest to be feasible, and a feasible first observation makes the safety checks of
  * the rest informative. No prior points: the tuner starts with no knowledge of the model.
  */
-export function initialDesign(space: ConfigSpace, size: number, rng: Rng): number[] {
+export function initialDesign(space: ConfigSpace, size: number, rng: Rng, maxMemoryMb = Infinity): number[] {
   const base = space.configs.map((c) => space.encode(c, space.contextRange?.minRatePerS).slice(0, ConfigSpace.configDimensions));
-  const { memorySizes, batchSizes } = space;
+  const memorySizes = space.memorySizes.filter((m) => m <= maxMemoryMb);
+  const { batchSizes } = space;
   const chosen: number[] = [];
   for (const [m, b] of latinMaximin([memorySizes.length, batchSizes.length], Math.min(size, space.size), rng)) {
     const memoryMb = memorySizes[m]!;

@@ -123,4 +123,24 @@ describe('BayesOpt with priced exploration', () => {
     expect(path({ economics, missSlackCap: 1 })).not.toEqual(path({ economics, missSlackCap: 3 }));
     expect(path({})).not.toEqual(path({ missSlackCap: 3, cliffBrackets: false }));
   });
+
+  it('draws the initial design from the memory sizes up to designMaxMemoryMb', () => {
+    const designMemoryMb = (seed: number, designMaxMemoryMb?: number) => {
+      const bo = new BayesOpt({ space, sloMs, seed, context, economics, initialPoints: 2, ...(designMaxMemoryMb === undefined ? {} : { designMaxMemoryMb }) });
+      const sizes: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const s = bo.suggest({ arrivalRatePerS: 2 });
+        expect(s.reason).toMatch(/initial design/);
+        sizes.push(s.memoryMb);
+        // Feasible and alike: nothing for the safety check to swap.
+        bo.observe(s, { costUsdPerRequest: 1e-7, p99Ms: sloMs / 5 }, { arrivalRatePerS: 2 });
+      }
+      return sizes;
+    };
+    const seeds = [1, 2, 3, 4, 5, 6];
+    // Uncapped, a two-point Latin hypercube puts one point in the upper half of the sizes.
+    expect(seeds.every((seed) => Math.max(...designMemoryMb(seed)) > 3008)).toBe(true);
+    expect(seeds.every((seed) => Math.max(...designMemoryMb(seed, 3008)) <= 3008)).toBe(true);
+    expect(() => new BayesOpt({ space, sloMs, seed: 1, designMaxMemoryMb: 100 })).toThrow(/designMaxMemoryMb/);
+  });
 });

@@ -102,4 +102,13 @@ export interface BayesOptOptions {
    * cannot place a step between two points. @default true
    */
   cliffBrackets?: boolean;
+  /**
+   * The initial design draws its memory sizes from those up to this. Priced, the design's
+   * points are the episode's only trials not weighed in dollars, and an uncapped two-point
+   * design always puts one in the upper half of the sizes (3-10 GB); createOnlineTuner caps
+   * it (online-tuner.ts has the measurement). EI may still go above the cap once the models
+   * say a trial there pays; and a planned point the safety check rejects is replaced by the
+   * farthest safe point of the whole space, as before. @default every size of the space
+   */
+  designMaxMemoryMb?: number;
 }

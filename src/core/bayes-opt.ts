@@ -93,7 +93,8 @@ interface Predictor {
  *   lowest predicted cost among points the model thinks likely feasible (P >= 0.5).
  * - Initial design (every episode): 3 points, the best of 64 random Latin hypercubes over
  *   (memory, batch) by the maximin distance, each at the most processes its memory allows,
- *   evaluated centre first (bayes-opt-acquisition.ts).
+ *   evaluated centre first (bayes-opt-acquisition.ts); memory sizes up to
+ *   `designMaxMemoryMb` (all by default; serve's priced tuner: 2 points up to 3008 MB).
  * - Safe exploration: once the feasibility GP has data, no point with P(feasible) below
  *   `minFeasibleProbability` is proposed (design points included: an unsafe one is swapped
  *   for the safe point farthest from what was evaluated), except, unpriced, the incumbent's
@@ -159,9 +160,13 @@ export class BayesOpt {
       // Priced, the cap stays at 3: there it moved the cost matrix by noise (BayesOptOptions).
       missSlackCap: options.missSlackCap ?? (options.economics ? 3 : 1),
       cliffBrackets: options.cliffBrackets ?? true,
+      designMaxMemoryMb: options.designMaxMemoryMb ?? Infinity,
     };
     this.economics = options.economics;
     if (!(this.options.maxHistory >= 1)) throw new RangeError(`Expected maxHistory of 1 or more, got ${this.options.maxHistory}`);
+    if (!(this.space.memorySizes[0]! <= this.options.designMaxMemoryMb)) {
+      throw new RangeError(`Expected a designMaxMemoryMb of at least the smallest memory size (${this.space.memorySizes[0]} MB), got ${this.options.designMaxMemoryMb}`);
+    }
     if (!(this.options.missSlackCap > 0)) throw new RangeError(`Expected a positive missSlackCap, got ${this.options.missSlackCap}`);
     if (!(this.options.feasibilityMinStd >= 0)) throw new RangeError(`Expected a feasibilityMinStd of 0 or more, got ${this.options.feasibilityMinStd}`);
   }
@@ -415,7 +420,7 @@ export class BayesOpt {
   /** The next point of this episode's initial design, or a safe substitute for it. */
   private designPoint(open: number[], inputs: number[][]): Suggestion {
     const base = inputs.map((x) => x.slice(0, ConfigSpace.configDimensions));
-    this.design ??= initialDesign(this.space, this.options.initialPoints, this.rng);
+    this.design ??= initialDesign(this.space, this.options.initialPoints, this.rng, this.options.designMaxMemoryMb);
     const step = this.current().length;
     const warm = this.history.length > step ? ', models warm from earlier episodes' : '';
     const planned = this.design.find((i) => open.includes(i)) ?? open[0]!;

@@ -24,6 +24,17 @@ export const defaultTuneHorizonS = 1800;
 
 /** Design points of a priced episode (see createOnlineTuner). */
 export const pricedInitialPoints = 2;
+/**
+ * The priced design's memory sizes, at most: 3008 MB (1.7 vCPUs). Uncapped, one of the two
+ * points always lands at 3-10 GB with up to 6 processes; at low rates that trial bills its
+ * INIT and idle share over few requests, and where it then stays the incumbent (no trial
+ * pays for itself against it) it serves the hour (ocr-cls, code.csv at 1x, 200 ms, seed 1:
+ * 6144 MB, batch 64, 4 processes; $0.515 per million, $0.224 with the cap). Chosen on the
+ * cost matrix (joint-bo, 5 seeds, medians; caps of 1769-5307 MB tried, docs/tuning.md):
+ * $9.64 -> $8.45 per million summed over 28 cells, 19 -> 18 cells at 99% within the SLO,
+ * mean attainment 99.12% -> 99.13%. EI still goes above it where a trial pays.
+ */
+export const pricedDesignMaxMemoryMb = 3008;
 
 /**
  * The optimizer `ferry serve --tune` runs, built in one place so that serve, the fidelity
@@ -40,7 +51,7 @@ export function createOnlineTuner(options: OnlineTunerOptions): BayesOpt {
     // third cost more than it taught (15 generated traces of 5 kinds, 3 seeds each: 11%
     // cheaper in geometric mean with two, 1% with one; the three held-out traces, one run
     // each, said 1.17x dearer: docs/tuning.md has both).
-    ...(horizonS > 0 ? { initialPoints: pricedInitialPoints } : {}),
+    ...(horizonS > 0 ? { initialPoints: pricedInitialPoints, designMaxMemoryMb: pricedDesignMaxMemoryMb } : {}),
     ...options.tuning,
     space: new ConfigSpace(), sloMs: options.sloMs, seed: options.seed, context: tunedRateRange,
     ...(horizonS > 0 ? { economics: { horizonS, windowRequests: options.windowRequests, windowS: options.windowMs / 1000 } } : {}),
