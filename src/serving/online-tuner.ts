@@ -32,7 +32,10 @@ export const pricedInitialPoints = 2;
  * 6144 MB, batch 64, 4 processes; $0.515 per million, $0.224 with the cap). Chosen on the
  * cost matrix (joint-bo, 5 seeds, medians; caps of 1769-5307 MB tried, docs/tuning.md):
  * $9.64 -> $8.45 per million summed over 28 cells, 19 -> 18 cells at 99% within the SLO,
- * mean attainment 99.12% -> 99.13%. EI still goes above it where a trial pays.
+ * mean attainment 99.12% -> 99.13%; held out, $7.23 -> $6.37 over 20 cells, 14 -> 15 at
+ * 99%. EI still goes above it where a trial pays. The simulator does not model a batch
+ * running out of memory, which a small-memory design point with a large batch can do live
+ * (docs/tuning.md, "The priced design's memory cap").
  */
 export const pricedDesignMaxMemoryMb = 3008;
 
