@@ -211,7 +211,8 @@ export class BayesOpt {
     const seen = new Set(this.current().map((e) => e.index));
     const unseen = this.space.configs.map((_, i) => i).filter((i) => !seen.has(i));
     const windows = this.current().map(batchWindow);
-    const misses = this.options.sloDominance ? clearMisses(this.current(), this.options.sloMs) : [];
+    const clear = clearMisses(this.current(), this.options.sloMs);
+    const misses = this.options.sloDominance ? clear : [];
     const fresh = unseen.filter((i) => !windows.some((w) => isSuperseded(this.space, this.space.configs[i]!, w)) && !condemnedBy(this.space.configs[i]!, misses));
     const open = fresh.length > 0 ? fresh : unseen;
     const inputs = this.space.configs.map((c) => this.space.encode(c, rate));
@@ -226,7 +227,7 @@ export class BayesOpt {
       return { i, cost, pf: probabilityFeasible(slack.mean, Math.sqrt(slack.variance)) };
     });
     const incumbent = this.best();
-    const odds = this.bracketOdds(open);
+    const odds = this.bracketOdds(open, clear);
     const scored = open.map((i) => (odds.has(i) ? { ...predicted[i]!, pf: Math.max(predicted[i]!.pf, odds.get(i)!) } : predicted[i]!));
     const exempt = new Set(incumbent && !this.economics && this.options.neighbourExemption ? this.space.neighbours(this.space.indexOf(incumbent.config)) : []);
     const safe = scored.filter((s) => s.pf >= this.options.minFeasibleProbability || exempt.has(s.i));
@@ -266,12 +267,11 @@ export class BayesOpt {
 
   /**
    * Unpriced, P(feasible) from a bracket (slo-dominance.ts) for the open configurations that
-   * a clear miss and a pass of this episode bracket in their row.
+   * a clear miss (`misses`, this episode's) and a pass of this episode bracket in their row.
    */
-  private bracketOdds(open: readonly number[]): Map<number, number> {
+  private bracketOdds(open: readonly number[], misses: readonly Config[]): Map<number, number> {
     const odds = new Map<number, number>();
     if (this.economics || !this.options.cliffBrackets) return odds;
-    const misses = clearMisses(this.current(), this.options.sloMs);
     const passes = this.current().filter((e) => e.slack <= 0).map((e) => e.config);
     for (const i of open) {
       const p = bracketFeasibility(this.space.configs[i]!, misses, passes, this.space.memorySizes);

@@ -28,9 +28,14 @@ export function clearMisses(windows: readonly ObservedWindow[], sloMs: number, m
   return windows.filter((w) => w.p99Ms > sloMs * (1 + margin)).map((w) => w.config);
 }
 
+/** Same batch size and processes: one row, along which p99 cannot fall as memory shrinks. */
+function sameRow(a: Config, b: Config): boolean {
+  return a.processes === b.processes && a.batchSize === b.batchSize;
+}
+
 /** True if some clear miss has the same batch size and processes and at least as much memory. */
 export function condemnedBy(config: Config, misses: readonly Config[]): boolean {
-  return misses.some((m) => m.processes === config.processes && m.batchSize === config.batchSize && config.memoryMb <= m.memoryMb);
+  return misses.some((m) => sameRow(m, config) && config.memoryMb <= m.memoryMb);
 }
 
 /**
@@ -46,9 +51,8 @@ export function condemnedBy(config: Config, misses: readonly Config[]): boolean 
  * is how a person would bisect.
  */
 export function bracketFeasibility(config: Config, misses: readonly Config[], passes: readonly Config[], memorySizes: readonly number[]): number | undefined {
-  const sameRow = (c: Config) => c.processes === config.processes && c.batchSize === config.batchSize;
-  const below = misses.filter((m) => sameRow(m) && m.memoryMb < config.memoryMb).map((m) => m.memoryMb);
-  const above = passes.filter((p) => sameRow(p) && p.memoryMb > config.memoryMb).map((p) => p.memoryMb);
+  const below = misses.filter((m) => sameRow(m, config) && m.memoryMb < config.memoryMb).map((m) => m.memoryMb);
+  const above = passes.filter((p) => sameRow(p, config) && p.memoryMb > config.memoryMb).map((p) => p.memoryMb);
   if (below.length === 0 || above.length === 0) return undefined;
   const [low, high] = [Math.max(...below), Math.min(...above)];
   const between = memorySizes.filter((m) => m > low && m < high);

@@ -90,11 +90,10 @@ export class TuningController {
   private busyMs = 0;
   /** Every cold start's INIT so far (not per window: they are rare). */
   private coldStarts = { count: 0, totalMs: 0 };
-  /** The last change points (re-tuned or not), most recent last, at most regimeMemory + 1. */
-  private changePointsMs: number[] = [];
-  /** Arrivals since the start, and their count at each remembered change point (parallel to changePointsMs). */
+  /** The last change points (re-tuned or not), most recent last, at most regimeMemory + 1, with the arrivals counted by then. */
+  private changePoints: Array<{ atMs: number; arrivals: number }> = [];
+  /** Arrivals since the start. */
   private totalArrivals = 0;
-  private arrivalsAtChangePoints: number[] = [];
   private arrivals = 0;
   private intervalArrivals = 0;
   private intervalTimer: TimerId;
@@ -199,12 +198,8 @@ export class TuningController {
   }
 
   private onChangePoint(): void {
-    this.changePointsMs.push(this.clock.nowMs());
-    this.arrivalsAtChangePoints.push(this.totalArrivals);
-    if (this.changePointsMs.length > regimeMemory + 1) {
-      this.changePointsMs.shift();
-      this.arrivalsAtChangePoints.shift();
-    }
+    this.changePoints.push({ atMs: this.clock.nowMs(), arrivals: this.totalArrivals });
+    if (this.changePoints.length > regimeMemory + 1) this.changePoints.shift();
     const rate = this.rateSinceWindowStart();
     const choppy = this.choppy();
     if (choppy) {
@@ -273,7 +268,7 @@ export class TuningController {
    * regime that outlasts the others says the traffic has settled).
    */
   private regime(): { regimeS?: number } {
-    const times = this.changePointsMs;
+    const times = this.changePoints.map((c) => c.atMs);
     if (times.length < 2) return {};
     const gapsMs = times.slice(1).map((t, i) => t - times[i]!);
     const meanMs = gapsMs.reduce((a, b) => a + b, 0) / gapsMs.length;
@@ -288,12 +283,12 @@ export class TuningController {
    * windows at the rate over that span. Undefined when they have not; else the figures.
    */
   private choppy(): { meanGapMs: number; ratePerS: number; windowMs: number } | undefined {
-    const times = this.changePointsMs;
+    const points = this.changePoints;
     const windows = this.minRegimeWindows;
-    if (windows <= 0 || times.length < 3) return undefined;
-    const spanMs = times[times.length - 1]! - times[0]!;
-    const meanGapMs = spanMs / (times.length - 1);
-    const ratePerS = (this.totalArrivals - this.arrivalsAtChangePoints[0]!) / Math.max(1e-3, spanMs / 1000);
+    if (windows <= 0 || points.length < 3) return undefined;
+    const spanMs = points[points.length - 1]!.atMs - points[0]!.atMs;
+    const meanGapMs = spanMs / (points.length - 1);
+    const ratePerS = (this.totalArrivals - points[0]!.arrivals) / Math.max(1e-3, spanMs / 1000);
     const windowMs = this.expectedWindowMs(ratePerS);
     return meanGapMs < windows * windowMs ? { meanGapMs, ratePerS, windowMs } : undefined;
   }
