@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { createChangePointDetector } from '../core/change-point/detectors.js';
 import { runLoadgen } from '../loadgen/loadgen.js';
 import type { ReplayProgress } from '../loadgen/replay.js';
+import { modelInfo } from '../models/catalog.js';
 import { Autotune, type AutotuneWindows } from '../serving/autotune.js';
 import { combineObservers, TuningEventSink } from '../serving/events.js';
 import { defaultModelConfig, type ModelConfig } from '../serving/model-config.js';
@@ -118,7 +119,10 @@ async function runLive(
   try {
     autotune?.start(serving.gateway, [{
       model: options.model,
-      tuner: createOnlineTuner({ sloMs: options.sloMs, seed: options.seed, windowRequests: tuneWindows.minRequests!, windowMs: tuneWindows.minWindowMs! }),
+      tuner: createOnlineTuner({
+        sloMs: options.sloMs, seed: options.seed, windowRequests: tuneWindows.minRequests!, windowMs: tuneWindows.minWindowMs!,
+        memoryNeed: modelInfo(options.model).memoryNeedMb,
+      }),
       detector: createChangePointDetector('bocpd', {}),
     }], tuneWindows);
     log(`${policy.name}: live, replaying ${options.durationS} s of ${options.trace} at x${options.timeScale}`);

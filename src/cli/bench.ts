@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { machineLine, runFunctionBench, type FunctionBenchRow } from '../bench/function-bench.js';
 import { registerClockBench } from '../bench/clock-bench.js';
 import { registerDetectBench } from '../bench/detect-bench.js';
+import { registerMemoryBench } from '../bench/memory-bench.js';
 import { runRuntimeBench, type LatencyRow } from '../bench/runtime-bench.js';
 import { registerSimBench } from '../bench/sim-bench.js';
 import { registerTunerBench } from '../bench/tuner-bench.js';
@@ -44,6 +45,7 @@ export function registerBench(program: Command): void {
   registerDetectBench(bench);
   registerGatewayBench(bench);
   registerClockBench(bench);
+  registerMemoryBench(bench);
   registerSimBench(bench);
   registerFidelityBench(bench);
   registerCostBench(bench);

@@ -4,9 +4,11 @@ import type { Command } from 'commander';
 import { changePointDetectorNames, createChangePointDetector, isChangePointDetectorName, type ChangePointDetectorName } from '../core/change-point/detectors.js';
 import { ConfigSpace, maxProcessesFor } from '../core/config-space.js';
 import { FerryError } from '../core/errors.js';
+import { largestFittingBatch, memoryShortfall } from '../core/memory-need.js';
 import { checkMemoryMb, lambdaLimits } from '../core/pricing.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { getModel, modelNames } from '../function/models/registry.js';
+import { modelInfo } from '../models/catalog.js';
 import { startServing } from '../gateway/start-serving.js';
 import { TuningLog } from '../gateway/tuning-log.js';
 import { subscribeTuningOutput } from '../gateway/tuning-output.js';
@@ -105,6 +107,7 @@ export function registerServe(program: Command): void {
           if (tookMs > 1000) console.log(`ferry: prepared ${model} (${file}) in ${(tookMs / 1000).toFixed(1)} s; later starts reuse it`);
         }
       }
+      for (const model of models) checkFits(model, { memoryMb: flags.memoryMb, batchSize: flags.batchSize, processes: flags.processes });
       if (flags.tune) checkTunable({ memoryMb: flags.memoryMb, batchSize: flags.batchSize, processes: flags.processes });
       const concurrency = flags.concurrency ?? (flags.backend === 'lambda' ? lambdaLimits.defaultConcurrency : 4);
       const clock = systemClock();
@@ -132,11 +135,19 @@ export function registerServe(program: Command): void {
         await mkdir(path.dirname(logFile), { recursive: true });
         const tuned = models.map((model) => {
           const earlier = TuningLog.read(logFile, model);
-          const evaluations = earlier.filter((e) => e.kind === 'evaluated').length;
-          if (evaluations > 0) console.log(`ferry tune ${model}: resumed from ${evaluations} earlier evaluations in ${logFile}`);
+          const tuner = createOnlineTuner({
+            sloMs: flags.sloMs, seed: flags.seed, windowRequests: flags.tuneWindowRequests, windowMs: flags.tuneWindowS * 1000, horizonS: flags.tuneHorizonS,
+            memoryNeed: modelInfo(model).memoryNeedMb,
+          });
+          const evaluated = earlier.flatMap((e) => (e.kind === 'evaluated' ? [e.config] : []));
+          const resumed = evaluated.filter((config) => tuner.offers(config)).length;
+          const skipped = evaluated.length - resumed;
+          if (evaluated.length > 0) {
+            console.log(`ferry tune ${model}: resumed from ${resumed} earlier evaluations in ${logFile}` +
+              (skipped > 0 ? ` (${skipped} skipped: their batch does not fit their memory size, or the configuration is no longer tuned)` : ''));
+          }
           return {
-            model, earlier,
-            tuner: createOnlineTuner({ sloMs: flags.sloMs, seed: flags.seed, windowRequests: flags.tuneWindowRequests, windowMs: flags.tuneWindowS * 1000, horizonS: flags.tuneHorizonS }),
+            model, earlier, tuner,
             detector: createChangePointDetector(flags.detector as ChangePointDetectorName, {}),
           };
         });
@@ -172,6 +183,18 @@ export function checkTunable(start: { memoryMb: number; batchSize: number; proce
   throw new FerryError('INVALID_ARGUMENT', `Expected --tune to start from a configuration it can try: --memory-mb in ${space.memorySizes.join(', ')}, ` +
     `--batch-size in ${space.batchSizes.join(', ')}, --processes at most ${maxProcessesFor(start.memoryMb)} at ${start.memoryMb} MB; ` +
     `got ${start.memoryMb} MB, batch ${start.batchSize}, ${start.processes} process(es)`);
+}
+
+/**
+ * A batch that does not fit its memory size gets its worker killed out of memory, and its
+ * requests answered 502 WORKER_CRASHED, for the whole run: refused at the start instead.
+ */
+export function checkFits(model: string, config: { memoryMb: number; batchSize: number; processes: number }): void {
+  const shortfall = memoryShortfall(modelInfo(model).memoryNeedMb, config);
+  if (!shortfall) return;
+  const largest = largestFittingBatch(modelInfo(model).memoryNeedMb, config.memoryMb, config.processes);
+  throw new FerryError('INVALID_ARGUMENT', `Expected a batch that fits the function's memory: ${model} at ${shortfall}` +
+    (largest >= 1 ? `; use --batch-size ${largest} or less, or more --memory-mb` : '; use more --memory-mb or fewer --processes'));
 }
 
 function parseBackend(text: string): 'local' | 'lambda' {

@@ -329,6 +329,10 @@ export class BayesOpt {
     return { logCost: costGp.predict(x), pFeasible: probabilityFeasible(slack.mean, Math.sqrt(slack.variance)) };
   }
 
+  offers(config: Config): boolean {
+    return this.space.has(config);
+  }
+
   observe(config: Config, observation: TunerObservation, context?: TuningContext): void {
     const index = this.space.indexOf(config);
     if (index < 0) throw new RangeError(`Configuration ${configKey(config)} is not in the space`);

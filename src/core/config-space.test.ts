@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSpace, configKey, defaultBatchSizes, defaultMemoryMb, maxProcessesFor } from './config-space.js';
+import { fitsInMemory, largestFittingBatch, memoryShortfall } from './memory-need.js';
 
 describe('maxProcessesFor', () => {
   it('allows one process per started vCPU, at least 1 and at most 6', () => {
@@ -74,5 +75,20 @@ describe('ConfigSpace', () => {
     expect(small.maxProcessesAt(2048)).toBe(2);
     expect(() => ConfigSpace.fromConfigs([...configs, configs[0]!])).toThrow(/Duplicate/);
     expect(() => ConfigSpace.fromConfigs([])).toThrow(/at least one/);
+  });
+
+  it('leaves out the configurations whose batch does not fit their memory size', () => {
+    const need = { baseMb: 60, perProcessMb: 85, perItemMb: 13 };
+    const fitting = new ConfigSpace({ memoryNeed: need });
+    expect(fitting.size).toBeLessThan(space.size);
+    expect(fitting.configs.every((c) => fitsInMemory(need, c))).toBe(true);
+    expect(space.configs.filter((c) => fitsInMemory(need, c)).map(configKey)).toEqual(fitting.configs.map(configKey));
+    // 512 MB, one worker: 24 items need 457 MB, 32 need 561 MB.
+    expect(fitting.has({ memoryMb: 512, batchSize: 24, processes: 1 })).toBe(true);
+    expect(fitting.has({ memoryMb: 512, batchSize: 32, processes: 1 })).toBe(false);
+    expect(largestFittingBatch(need, 512, 1)).toBe(28);
+    expect(largestFittingBatch(need, 128, 1)).toBe(0);
+    expect(memoryShortfall(need, { memoryMb: 512, batchSize: 64, processes: 1 })).toBe('512 MB with batch 64 on 1 process(es) needs about 977 MB (60 + 85 per process + 13 per item)');
+    expect(memoryShortfall(need, { memoryMb: 512, batchSize: 16, processes: 1 })).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { fitsInMemory, type MemoryNeed } from './memory-need.js';
 import { lambdaLimits, vcpusForMemory } from './pricing.js';
 
 /** One deployment configuration the tuner chooses between. */
@@ -31,6 +32,12 @@ export interface ConfigSpaceOptions {
   batchSizes?: readonly number[];
   /** Processes 1..maxProcesses, further limited per memory size by maxProcessesFor. @default 6 */
   maxProcesses?: number;
+  /**
+   * The model's memory need: configurations whose batch does not fit their memory size are
+   * left out (live, the worker running such a batch is killed and its items answer
+   * WORKER_CRASHED). Absent: every configuration is kept.
+   */
+  memoryNeed?: MemoryNeed;
 }
 
 /** A range of arrival rates for the contextual (4-input) encoding. */
@@ -110,6 +117,8 @@ export class ConfigSpace {
           for (let processes = 1; processes <= maxProcessesFor(memoryMb, cap); processes++) configs.push({ memoryMb, batchSize, processes });
         }
       }
+      const need = options.memoryNeed;
+      if (need) configs = configs.filter((c) => fitsInMemory(need, c));
     }
     for (const c of configs) {
       if (!(c.memoryMb > 0 && c.batchSize >= 1 && c.processes >= 1)) throw new RangeError(`Expected a positive configuration, got ${configKey(c)}`);

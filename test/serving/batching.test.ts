@@ -98,7 +98,7 @@ describe('gateway batching under a virtual clock', () => {
     expect((await answers).every((a) => 'top' in a)).toBe(true);
   });
 
-  it('retries only the items of a crashed worker', async () => {
+  it('retries only the items of a crashed worker, in halves', async () => {
     const { clock, invoker, gateway } = setup();
     const answers = gateway.infer('mobilenetv2', [1, 2, 3, 4].map(image));
     await flush();
@@ -107,10 +107,42 @@ describe('gateway batching under a virtual clock', () => {
     await flush();
     clock.advance(1000);
     await flush();
-    const retry = invoker.calls[1]!;
-    expect(retry.event.inputs.map((i) => (i as { image: string }).image)).toEqual(['img-1', 'img-2']);
-    retry.resolve(echoOutcome(retry.event));
+    const images = (k: number) => invoker.calls[k]!.event.inputs.map((i) => (i as { image: string }).image);
+    expect(invoker.calls).toHaveLength(2);
+    expect(images(1)).toEqual(['img-1']);
+    invoker.calls[1]!.resolve(echoOutcome(invoker.calls[1]!.event));
+    await flush();
+    clock.advance(1000);
+    await flush();
+    expect(images(2)).toEqual(['img-2']);
+    invoker.calls[2]!.resolve(echoOutcome(invoker.calls[2]!.event));
     expect((await answers).every((a) => 'top' in a)).toBe(true);
+    expect(invoker.calls).toHaveLength(3);
+  });
+
+  it('halves a batch that runs out of memory until it fits, answering each request once', async () => {
+    // 8 items, 3 attempts: 8 crash, 4 + 4 crash, then 2 + 2 + 2 + 2 fit (the function's limit here).
+    const { clock, invoker, gateway } = setup({ batchSize: 8 });
+    const answers = gateway.infer('mobilenetv2', [1, 2, 3, 4, 5, 6, 7, 8].map(image));
+    let done = false;
+    void answers.then(() => (done = true));
+    const sizes: number[] = [];
+    for (let step = 0; !done && step < 50; step++) {
+      await flush();
+      clock.advance(1000);
+      await flush();
+      const call = invoker.calls[sizes.length];
+      if (!call) continue;
+      sizes.push(call.event.inputs.length);
+      if (call.event.inputs.length > 2) {
+        call.resolve({ ok: false, error: { kind: 'function-error', errorType: 'Runtime.OutOfMemory', message: 'Runtime exited with error: signal: killed' } });
+      } else {
+        call.resolve(echoOutcome(call.event));
+      }
+    }
+    const settled = await answers;
+    expect(sizes).toEqual([8, 4, 2, 2, 4, 2, 2]);
+    expect(settled.map((a) => ('top' in a ? a.top[0]!.label : a.error.code))).toEqual(['item-0', 'item-1', 'item-0', 'item-1', 'item-0', 'item-1', 'item-0', 'item-1']);
   });
 
   it('gives up after the last attempt with THROTTLED', async () => {

@@ -38,7 +38,7 @@ export const syntheticModel = (tail = 1.3, twoThreadFactor = 0.9): LatencyModel 
 export function lambdaSetup(scheduleMs: readonly number[], overrides: Partial<SimulationSetup> = {}): SimulationSetup {
   return {
     model: 'synthetic', scheduleMs, sloMs: 300, seed: 7, latency: syntheticModel(),
-    platform: { concurrency: 1000, memoryNeedMb: { baseMb: 100, perProcessMb: 125 } },
+    platform: { concurrency: 1000, memoryNeedMb: { baseMb: 100, perProcessMb: 125, perItemMb: 0 } },
     maxInFlight: 1000, warmInstances: 1, payloadBytesPerItem: 20_000,
     ...overrides,
   };

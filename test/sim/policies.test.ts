@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { billedDurationMs, invocationCostUsd } from '../../src/core/billing.js';
 import { LatencyModel } from '../../src/core/latency-model.js';
+import { memoryNeedMb } from '../../src/core/memory-need.js';
 import { Rng } from '../../src/core/random.js';
 import { vcpusForMemory } from '../../src/core/pricing.js';
 import { combineObservers } from '../../src/serving/events.js';
@@ -63,6 +64,19 @@ describe('aimd', () => {
   });
 });
 
+describe('aimd and the memory size', () => {
+  it('grows its batch no further than what fits the memory size, where a larger one would be killed', () => {
+    // 100 + 125 per process + 20 per item in 512 MB: batches of 14 fit, 15 do not.
+    const scheduleMs = poissonArrivals({ ratePerS: 40, durationS: 30, seed: 3 });
+    // A loose SLO, so that every batch meets it and the batch size only grows.
+    const setup = lambdaSetup(scheduleMs, { sloMs: 10_000, maxInFlight: 2, platform: { concurrency: 2, memoryNeedMb: { baseMb: 100, perProcessMb: 125, perItemMb: 20 } } });
+    const { wrapped, applied } = watched(aimdPolicy({ memoryMb: 512 }));
+    const result = simulatePolicy(wrapped, setup);
+    expect(Math.max(...applied.map((a) => a.config.batchSize))).toBe(14);
+    expect(result.errors).toBe(0);
+  });
+});
+
 describe('power-tuned', () => {
   /** Quota-bound below 1 vCPU, little gain above: the cheapest is neither the smallest nor the largest. */
   const latency = new LatencyModel([
@@ -88,7 +102,7 @@ describe('power-tuned', () => {
   }
 
   it('picks the memory that the cheapest average of the middle 60% of 10 invocations picks', () => {
-    const setup = lambdaSetup([], { latency, platform: { initMs, memoryNeedMb: { baseMb: 100, perProcessMb: 125 } } });
+    const setup = lambdaSetup([], { latency, platform: { initMs, memoryNeedMb: { baseMb: 100, perProcessMb: 125, perItemMb: 0 } } });
     for (const seed of [1, 2, 3]) {
       const expected = expectedPick(seed);
       const tuning = runPowerTuning(setup, 1, new Rng(seed));
@@ -105,7 +119,7 @@ describe('power-tuned', () => {
   });
 
   it('serves per request at the picked memory, with the tuning billed to the run', () => {
-    const setup = lambdaSetup(poissonArrivals({ ratePerS: 5, durationS: 20, seed: 1 }), { latency, platform: { initMs, memoryNeedMb: { baseMb: 100, perProcessMb: 125 } } });
+    const setup = lambdaSetup(poissonArrivals({ ratePerS: 5, durationS: 20, seed: 1 }), { latency, platform: { initMs, memoryNeedMb: { baseMb: 100, perProcessMb: 125, perItemMb: 0 } } });
     const { row: r, result } = runPolicy('power-tuned', setup, options);
     expect(result.windows.every((w) => w.config.memoryMb === 1024 && w.config.batchSize === 1)).toBe(true);
     expect(r.invocations).toBe(r.requests + 1 + 51); // traffic, warm-up, tuning
@@ -183,5 +197,10 @@ describe('joint-bo', () => {
     expect(r.requests).toBe(setup.scheduleMs.length);
     expect(r.requests - r.answered).toBe(0);
     expect(result.tuningEvents.some((e) => e.kind === 'applied')).toBe(true);
+    // Every configuration it tried fits MobileNetV2's memory need: no batch was killed.
+    const need = setup.platform.memoryNeedMb!;
+    const tried = result.tuningEvents.flatMap((e) => (e.kind === 'applied' ? [e.config] : []));
+    expect(tried.every((c) => memoryNeedMb(need, c.processes, c.batchSize) <= c.memoryMb)).toBe(true);
+    expect(result.errors).toBe(0);
   });
 });

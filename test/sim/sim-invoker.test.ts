@@ -124,7 +124,7 @@ describe('simulated invoker: billing and instances', () => {
   });
 
   it('fails INIT with Runtime.OutOfMemory below the model\'s memory need, and billed', () => {
-    const { call, until } = platform({ memoryNeedMb: { baseMb: 100, perProcessMb: 125 } }, 128);
+    const { call, until } = platform({ memoryNeedMb: { baseMb: 100, perProcessMb: 125, perItemMb: 0 } }, 128);
     const outcome = until(call());
     expect(outcome).toMatchObject({ ok: false, error: { kind: 'function-error', errorType: 'Runtime.OutOfMemory' } });
     expect(outcome.billing).toMatchObject({ memoryMb: 128 });
@@ -133,9 +133,37 @@ describe('simulated invoker: billing and instances', () => {
 
   it('fails an invocation whose worker processes do not fit in memory, where one process does', () => {
     // 100 + 125 per process: one fits in 300 MB, two (350 MB) do not.
-    const { call, until } = platform({ memoryNeedMb: { baseMb: 100, perProcessMb: 125 } }, 300);
+    const { call, until } = platform({ memoryNeedMb: { baseMb: 100, perProcessMb: 125, perItemMb: 0 } }, 300);
     expect(until(call(1, 1)).ok).toBe(true);
     expect(until(call(1, 2))).toMatchObject({ ok: false, error: { kind: 'function-error', errorType: 'Runtime.OutOfMemory' } });
+  });
+
+  it('kills the worker of a batch that does not fit, as live: its items answer WORKER_CRASHED, the instance lives on', () => {
+    // 100 + 100 per process + 10 per item in 300 MB: one worker takes a batch of 10, not 11.
+    const { call, until, invoker } = platform({ memoryNeedMb: { baseMb: 100, perProcessMb: 100, perItemMb: 10 }, workerStartMs: 50 }, 300);
+    const fits = until(call(10, 1));
+    expect(fits.ok && fits.result.outputs.every((o) => !('error' in o))).toBe(true);
+    const killed = until(call(11, 1));
+    if (!killed.ok) throw new Error('expected an answer with item errors');
+    expect(killed.result.outputs.map((o) => ('error' in o ? o.error.code : 'ok'))).toEqual(new Array(11).fill('WORKER_CRASHED'));
+    expect(killed.billing!.billedDurationMs).toBeGreaterThan(1);
+    // The next batch runs on the same instance (no cold start) and starts a worker first.
+    const after = until(call(1, 1));
+    expect(after.billing!.initDurationMs).toBeUndefined();
+    const again = until(call(1, 1));
+    // Worker start at 300 MB (0.17 vCPU) takes 50 ms / (300 / 1769).
+    expect(after.billing!.durationMs - again.billing!.durationMs).toBeCloseTo((50 * 1769) / 300, 6);
+    expect(invoker.pool.counters('fn').coldStarts).toBe(1);
+  });
+
+  it('over two workers, kills one: its share of the batch crashes, the other share answers', () => {
+    // 100 + 50 per process + 10 per item in 400 MB: two workers take 20 items, not 21.
+    const { call, until } = platform({ memoryNeedMb: { baseMb: 100, perProcessMb: 50, perItemMb: 10 } }, 400);
+    const killed = until(call(21, 2));
+    if (!killed.ok) throw new Error('expected an answer with item errors');
+    const codes = killed.result.outputs.map((o) => ('error' in o ? o.error.code : 'ok'));
+    expect(codes.filter((c) => c === 'WORKER_CRASHED')).toHaveLength(11);
+    expect(codes.filter((c) => c === 'ok')).toHaveLength(10);
   });
 });
 

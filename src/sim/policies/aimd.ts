@@ -1,9 +1,10 @@
+import { largestFittingBatch } from '../../core/memory-need.js';
 import type { Policy, PolicyContext } from '../simulate.js';
 import { describeConfig, modelConfig } from './static.js';
 
 export interface AimdOptions {
   memoryMb?: number;
-  /** Batch size limit (ferry's largest). @default 64 */
+  /** Batch size limit (ferry's largest), lowered to the largest that fits the memory size. @default 64 */
   maxBatchSize?: number;
   /** Added to the batch size after a batch that met the SLO. @default 1 */
   increase?: number;
@@ -24,12 +25,15 @@ export interface AimdOptions {
  */
 export function aimdPolicy(options: AimdOptions = {}): Policy {
   const memoryMb = options.memoryMb ?? 3008;
-  const maxBatchSize = options.maxBatchSize ?? 64;
+  const largestBatchSize = options.maxBatchSize ?? 64;
   const increase = options.increase ?? 1;
   const factor = options.decreaseFactor ?? 0.9;
   return {
     name: 'aimd',
     create: (setup) => {
+      // A competent deployment caps the batch at what fits the memory size.
+      const need = setup.platform.memoryNeedMb;
+      const maxBatchSize = Math.max(1, need ? Math.min(largestBatchSize, largestFittingBatch(need, memoryMb, 1)) : largestBatchSize);
       let context: PolicyContext | undefined;
       // Fractional between steps, as Clipper keeps it; the batcher gets its floor.
       let size = 1;

@@ -1,4 +1,5 @@
 import { defaultBatchSizes, defaultMemoryMb } from '../../core/config-space.js';
+import { fitsInMemory, type MemoryNeed } from '../../core/memory-need.js';
 import type { Rng } from '../../core/random.js';
 import { searchStatic, type Candidate } from '../static-search.js';
 import type { Policy, PolicyContext } from '../simulate.js';
@@ -17,9 +18,10 @@ export interface BatchPolicyOptions {
   timeoutShares?: readonly number[];
 }
 
-/** The candidates BATCH chooses between: memory x batch size x timeout, one process, one thread. */
-export function batchCandidates(sloMs: number, timeoutShares: readonly number[] = [0.1, 0.25, 0.5, 0.75]): Candidate[] {
-  return defaultMemoryMb.flatMap((memoryMb) => defaultBatchSizes.flatMap((batchSize) =>
+/** The candidates BATCH chooses between: memory x batch size x timeout, one process, one thread, batches that fit. */
+export function batchCandidates(sloMs: number, timeoutShares: readonly number[] = [0.1, 0.25, 0.5, 0.75], need?: MemoryNeed): Candidate[] {
+  const fits = (memoryMb: number, batchSize: number) => !need || fitsInMemory(need, { memoryMb, batchSize, processes: 1 });
+  return defaultMemoryMb.flatMap((memoryMb) => defaultBatchSizes.filter((batchSize) => fits(memoryMb, batchSize)).flatMap((batchSize) =>
     (batchSize === 1 ? [undefined] : timeoutShares.map((share) => share * sloMs)).map((maxWaitMs) => ({
       memoryMb, batchSize, processes: 1, threadsPerProcess: 1, ...(maxWaitMs === undefined ? {} : { maxWaitMs }),
     }))));
@@ -49,7 +51,7 @@ export function batchPolicy(options: BatchPolicyOptions = {}): Policy {
       const schedule = setup.scheduleMs;
       const spanMs = schedule.length > 0 ? schedule[schedule.length - 1]! : 0;
       const profilingMs = Math.max(checkEveryMs, (options.profilingShare ?? 0.1) * spanMs);
-      const candidates = batchCandidates(setup.sloMs, options.timeoutShares);
+      const candidates = batchCandidates(setup.sloMs, options.timeoutShares, setup.platform.memoryNeedMb);
       const arrivalsMs: number[] = [];
       let reference: number[] = [];
       let choices = 0;

@@ -52,6 +52,7 @@ export function jointBoPolicy(options: JointBoOptions = {}): Policy {
           const tuner = createOnlineTuner({
             sloMs: setup.sloMs, seed: options.tunerSeed ?? Math.floor(rng.next() * 2 ** 31),
             windowRequests: windows.minRequests, windowMs: windows.minWindowMs,
+            ...(setup.platform.memoryNeedMb ? { memoryNeed: setup.platform.memoryNeedMb } : {}),
             ...(options.horizonS !== undefined ? { horizonS: options.horizonS } : {}),
             ...(options.tuning ? { tuning: options.tuning } : {}),
           });

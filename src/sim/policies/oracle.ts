@@ -27,7 +27,8 @@ export function gridCandidates(space = new ConfigSpace()): Candidate[] {
  * the sum of the segments' searched costs.
  */
 export function oraclePlan(setup: SimulationSetup, segmentMs: number, rng: Rng): OracleSegment[] {
-  const candidates = gridCandidates();
+  const need = setup.platform.memoryNeedMb;
+  const candidates = gridCandidates(new ConfigSpace(need ? { memoryNeed: need } : {}));
   const segments: OracleSegment[] = [];
   const schedule = setup.scheduleMs;
   const endMs = schedule.length > 0 ? schedule[schedule.length - 1]! : 0;
