@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { fitLinearTrend } from '../core/linear-trend.js';
 import { memoryNeedMb, type MemoryNeed } from '../core/memory-need.js';
 import { functionOptionsFromEnv } from '../function/handler.js';
 import { defaultModelName, getModel, modelNames, sampleFile } from '../function/models/registry.js';
@@ -80,19 +81,15 @@ export async function runMemoryBench(options: MemoryBenchOptions, log: (line: st
 export function fitMemory(rows: readonly MemoryRow[]): MemoryFit {
   if (rows.length < 3) throw new RangeError(`Expected at least 3 cells to fit 3 terms, got ${rows.length}`);
   const peak = (row: MemoryRow) => row.maxMemoryUsedMb[row.maxMemoryUsedMb.length - 1]!;
-  // Normal equations of a 3-term linear model, solved by Cramer's rule.
-  const x = rows.map((r) => [1, r.processes, r.batch]);
-  const y = rows.map(peak);
-  const ata = [0, 1, 2].map((i) => [0, 1, 2].map((j) => x.reduce((s, row) => s + row[i]! * row[j]!, 0)));
-  const aty = [0, 1, 2].map((i) => x.reduce((s, row, k) => s + row[i]! * y[k]!, 0));
-  const det = (m: number[][]) =>
-    m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) -
-    m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) +
-    m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
-  const d = det(ata);
-  if (Math.abs(d) < 1e-9) throw new RangeError('Expected cells that vary both the worker count and the batch size');
-  const [baseMb, perProcessMb, perItemMb] = [0, 1, 2].map((col) => det(ata.map((row, i) => row.map((v, j) => (j === col ? aty[i]! : v)))) / d) as [number, number, number];
-  const fit = { baseMb, perProcessMb, perItemMb };
+  // Workers and items must vary apart, or the split between their terms is arbitrary.
+  const mean = (f: (r: MemoryRow) => number) => rows.reduce((s, r) => s + f(r), 0) / rows.length;
+  const cov = (f: (r: MemoryRow) => number, g: (r: MemoryRow) => number) => mean((r) => f(r) * g(r)) - mean(f) * mean(g);
+  const det = cov((r) => r.processes, (r) => r.processes) * cov((r) => r.batch, (r) => r.batch) - cov((r) => r.processes, (r) => r.batch) ** 2;
+  if (!(det > 1e-9)) throw new RangeError('Expected cells that vary both the worker count and the batch size');
+  // The GP's trend fit (ridge on the slopes only), with a penalty too small to matter here.
+  const trend = fitLinearTrend(rows.map((r) => [r.processes, r.batch]), rows.map(peak), 1e-9);
+  const baseMb = trend([0, 0]);
+  const fit = { baseMb, perProcessMb: trend([1, 0]) - baseMb, perItemMb: trend([0, 1]) - baseMb };
   const over = Math.max(...rows.map((r) => peak(r) - memoryNeedMb(fit, r.processes, r.batch)));
   return { fit, envelope: { ...fit, baseMb: baseMb + Math.max(0, over) } };
 }

@@ -133,26 +133,21 @@ export function registerServe(program: Command): void {
       if (autotune) {
         const logFile = flags.tuningLog ?? path.join(cacheDir, 'tuning.jsonl');
         await mkdir(path.dirname(logFile), { recursive: true });
-        const tuned = models.map((model) => {
-          const earlier = TuningLog.read(logFile, model);
-          const tuner = createOnlineTuner({
+        const tuned = models.map((model) => ({
+          model, earlier: TuningLog.read(logFile, model),
+          tuner: createOnlineTuner({
             sloMs: flags.sloMs, seed: flags.seed, windowRequests: flags.tuneWindowRequests, windowMs: flags.tuneWindowS * 1000, horizonS: flags.tuneHorizonS,
             memoryNeed: modelInfo(model).memoryNeedMb,
-          });
-          const evaluated = earlier.flatMap((e) => (e.kind === 'evaluated' ? [e.config] : []));
-          const resumed = evaluated.filter((config) => tuner.offers(config)).length;
-          const skipped = evaluated.length - resumed;
-          if (evaluated.length > 0) {
-            console.log(`ferry tune ${model}: resumed from ${resumed} earlier evaluations in ${logFile}` +
-              (skipped > 0 ? ` (${skipped} skipped: their batch does not fit their memory size, or the configuration is no longer tuned)` : ''));
-          }
-          return {
-            model, earlier, tuner,
-            detector: createChangePointDetector(flags.detector as ChangePointDetectorName, {}),
-          };
-        });
+          }),
+          detector: createChangePointDetector(flags.detector as ChangePointDetectorName, {}),
+        }));
         closeTuningLog = subscribeTuningOutput(sink, { metrics: serving.metrics, logFile, print: (line) => console.log(line) });
-        autotune.start(serving.gateway, tuned, { minRequests: flags.tuneWindowRequests, minWindowMs: flags.tuneWindowS * 1000 });
+        const restored = autotune.start(serving.gateway, tuned, { minRequests: flags.tuneWindowRequests, minWindowMs: flags.tuneWindowS * 1000 });
+        for (const [model, { replayed, skipped }] of restored) {
+          if (replayed + skipped === 0) continue;
+          console.log(`ferry tune ${model}: resumed from ${replayed} earlier evaluations in ${logFile}` +
+            (skipped > 0 ? ` (${skipped} skipped: their batch does not fit their memory size, or the configuration is no longer tuned)` : ''));
+        }
         console.log(`ferry: tuning on (decisions in ${logFile} and /metrics ferry_tuning_*)`);
       }
       const { url } = serving;
@@ -190,9 +185,10 @@ export function checkTunable(start: { memoryMb: number; batchSize: number; proce
  * requests answered 502 WORKER_CRASHED, for the whole run: refused at the start instead.
  */
 export function checkFits(model: string, config: { memoryMb: number; batchSize: number; processes: number }): void {
-  const shortfall = memoryShortfall(modelInfo(model).memoryNeedMb, config);
+  const need = modelInfo(model).memoryNeedMb;
+  const shortfall = memoryShortfall(need, config);
   if (!shortfall) return;
-  const largest = largestFittingBatch(modelInfo(model).memoryNeedMb, config.memoryMb, config.processes);
+  const largest = largestFittingBatch(need, config.memoryMb, config.processes);
   throw new FerryError('INVALID_ARGUMENT', `Expected a batch that fits the function's memory: ${model} at ${shortfall}` +
     (largest >= 1 ? `; use --batch-size ${largest} or less, or more --memory-mb` : '; use more --memory-mb or fewer --processes'));
 }

@@ -37,8 +37,13 @@ export class Autotune implements ServingObserver {
     private readonly clock: Clock,
   ) {}
 
-  /** Starts tuning the models; call once serving exists (it was given this object as an observer). */
-  start(target: TuningTarget, models: readonly AutotuneModel[], windows: AutotuneWindows = {}): void {
+  /**
+   * Starts tuning the models; call once serving exists (it was given this object as an
+   * observer). Returns, per model given `earlier` events, the evaluations it replayed and
+   * skipped (TuningController.restore).
+   */
+  start(target: TuningTarget, models: readonly AutotuneModel[], windows: AutotuneWindows = {}): Map<string, { replayed: number; skipped: number }> {
+    const restored = new Map<string, { replayed: number; skipped: number }>();
     for (const { model, tuner, detector, earlier } of models) {
       const base = target.config(model);
       const initial: TuningConfig = { memoryMb: base.memoryMb, batchSize: base.batchSize, processes: base.processes };
@@ -48,9 +53,10 @@ export class Autotune implements ServingObserver {
         (event) => this.sink.emit({ ...event, model }),
         { sloMs: base.sloMs, ...windows, onError: (error) => this.fail(model, error) },
       );
-      if (earlier) controller.restore(earlier);
+      if (earlier) restored.set(model, controller.restore(earlier));
       this.controllers.set(model, controller);
     }
+    return restored;
   }
 
   /** The configuration the tuner of `model` has in force (undefined once it stopped). */
