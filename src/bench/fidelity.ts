@@ -121,7 +121,7 @@ async function runLive(
       model: options.model,
       tuner: createOnlineTuner({
         sloMs: options.sloMs, seed: options.seed, windowRequests: tuneWindows.minRequests!, windowMs: tuneWindows.minWindowMs!,
-        memoryNeed: modelInfo(options.model).memoryNeedMb,
+        memoryNeed: modelInfo(options.model).memoryNeedMb, maxInstances: options.concurrency,
       }),
       detector: createChangePointDetector('bocpd', {}),
     }], tuneWindows);

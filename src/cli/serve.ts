@@ -137,6 +137,7 @@ export function registerServe(program: Command): void {
           model, earlier: TuningLog.read(logFile, model),
           tuner: createOnlineTuner({
             sloMs: flags.sloMs, seed: flags.seed, windowRequests: flags.tuneWindowRequests, windowMs: flags.tuneWindowS * 1000, horizonS: flags.tuneHorizonS,
+            maxInstances: concurrency,
             memoryNeed: modelInfo(model).memoryNeedMb,
           }),
           detector: createChangePointDetector(flags.detector as ChangePointDetectorName, {}),

@@ -78,8 +78,8 @@ export function mostValuableTrial(candidates: readonly Scored[], pricing: TrialP
       logCost: s.cost, pFeasible: s.pf,
       expectedImprovement: expectedImprovement(s.cost.mean, Math.sqrt(s.cost.variance), pricing.referenceLogCost, pricing.xi),
       referenceLogCost: pricing.referenceLogCost, arrivalRatePerS: pricing.arrivalRatePerS,
-      switchInUsd: pricing.from ? switchCostUsd(pricing.from, config, pricing.switchContext) : 0,
-      switchBackUsd: switchCostUsd(config, pricing.home, pricing.switchContext),
+      switchInUsd: pricing.from ? switchCostUsd(pricing.from, config, pricing.switchContext, pricing.arrivalRatePerS, pricing.economics.maxInstances) : 0,
+      switchBackUsd: switchCostUsd(config, pricing.home, pricing.switchContext, pricing.arrivalRatePerS, pricing.economics.maxInstances),
     }, pricing.economics);
     if (value > valueUsd) {
       valueUsd = value;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BayesOpt } from './bayes-opt.js';
 import { createChangePointDetector } from './change-point/detectors.js';
 import { ConfigSpace, type Config } from './config-space.js';
+import { vcpusForMemory } from './pricing.js';
 import { Rng } from './random.js';
 import { TuningController, type TuningEvent } from './tuning-controller.js';
 import { VirtualClock } from './virtual-clock.js';
@@ -147,6 +148,39 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     expect(observed[0]!.context.coldStartMs).toBe(900);
     // 200 ms of warm billed time over a 1 s window: 0.2 instances busy.
     expect(observed[0]!.context.instancesInUse).toBeCloseTo(0.2, 12);
+  });
+
+  it('keeps the INITs it reports at one vCPU, whatever memory size they were seen at', () => {
+    const clock = new VirtualClock();
+    const observed: Array<{ cost: number; coldStartMs?: number }> = [];
+    const tuner = {
+      suggest: () => ({ memoryMb: 885, batchSize: 8, processes: 1, reason: 'half a vCPU' }),
+      observe: (_config: Config, evaluation: { costUsdPerRequest: number }, context: { coldStartMs?: number }) =>
+        void observed.push({ cost: evaluation.costUsdPerRequest, ...context }),
+      restart: () => undefined,
+    };
+    const controller = new TuningController(
+      clock, tuner, createChangePointDetector('cusum'), { memoryMb: 1769, batchSize: 8, processes: 1 },
+      (_config, done) => done(), () => undefined, { sloMs: 300, minRequests: 2, minWindowMs: 1000 },
+    );
+    const fee = 0.2e-6;
+    const perMs = 1e-9;
+    // Each window: a warm-up's cold start (900 ms INIT), a warm invocation and a traffic cold start.
+    for (let window = 0; window < 2; window++) {
+      const memoryMb = controller.config.memoryMb;
+      controller.recordColdStart(900, memoryMb);
+      controller.recordInvocation(fee + 100 * perMs, 1, 100, undefined, memoryMb);
+      controller.recordInvocation(fee + 1000 * perMs, 1, 1000, 900, memoryMb);
+      clock.advance(1000);
+      controller.recordAnswer(clock.nowMs(), 50, true);
+      controller.recordAnswer(clock.nowMs(), 50, true);
+    }
+    controller.stop();
+    // Neither window's cost has an INIT in it, on the first fleet or the next.
+    expect(observed.map((o) => o.cost)).toEqual([0, 1].map(() => expect.closeTo(fee + 100 * perMs, 15)));
+    // 900 ms at 1769 MB is 900 at one vCPU; at 885 MB (half a vCPU), 450.
+    expect(observed[0]!.coldStartMs).toBe(900);
+    expect(observed[1]!.coldStartMs).toBeCloseTo((900 * 2 + 900 * vcpusForMemory(885) * 2) / 4, 9);
   });
 
   it('tells the optimizer how long regimes have lasted between change points', () => {

@@ -2,7 +2,7 @@ import type { TunerObservation as Evaluation, TuningContext } from './bayes-opt.
 import type { ChangePointDetector } from './change-point/detector.js';
 import type { Clock, TimerId } from './clock.js';
 import type { Config as TuningConfig } from './config-space.js';
-import { lambdaPricing } from './pricing.js';
+import { lambdaPricing, vcpusForMemory } from './pricing.js';
 import { quantile } from './stats.js';
 
 export type { TuningConfig };
@@ -90,7 +90,7 @@ export class TuningController {
   private batchedRequests = 0;
   /** Billed instance time of the window's invocations, for the instances a switch must start. */
   private busyMs = 0;
-  /** Every cold start's INIT so far (not per window: they are rare). */
+  /** Every cold start's INIT so far, scaled to one vCPU (not per window: they are rare). */
   private coldStarts = { count: 0, totalMs: 0 };
   /** The last change points (re-tuned or not), most recent last, at most regimeMemory + 1, with the arrivals counted by then. */
   private changePoints: Array<{ atMs: number; arrivals: number }> = [];
@@ -165,24 +165,30 @@ export class TuningController {
     this.maybeCloseWindow();
   }
 
-  /** A warm-up's INIT, if it was a cold start: it prices the next change of configuration. */
-  recordColdStart(initMs: number | undefined): void {
+  /**
+   * A warm-up's INIT, if it was a cold start, at an instance of `memoryMb`: it prices the
+   * next change of configuration. Kept at one vCPU (SwitchContext.coldStartMs), so that
+   * the INITs of small memory sizes do not stand for those of large ones.
+   */
+  recordColdStart(initMs: number | undefined, memoryMb?: number): void {
     if (initMs === undefined) return;
     this.coldStarts.count++;
-    this.coldStarts.totalMs += initMs;
+    this.coldStarts.totalMs += memoryMb === undefined ? initMs : initMs * Math.min(1, vcpusForMemory(memoryMb));
   }
 
   /**
    * One billed invocation: its cost, how many requests its batch carried, and (when the
-   * platform said) its billed time and a cold start's INIT.
+   * platform said) its billed time, a cold start's INIT and the instance's memory.
    * A cold start's INIT is left out of the window's cost: it is the price of reaching the
    * configuration (the optimizer prices switches on their own, from these INITs), not of
    * serving with it, and a window right after a switch pays most of them. Counted in, it
    * made every trial of a new memory size look up to twice as dear as it serves (measured
    * in the simulator: 1.02 against 0.47 $/M for the same configuration, cold and warm).
+   * Counted in only after a fleet's first window (its cold starts then being scale-out),
+   * it was dearer on the cost matrix than left out (docs/tuning.md, "What a switch starts").
    */
-  recordInvocation(costUsd: number, batchSize: number, billedMs?: number, initMs?: number): void {
-    this.recordColdStart(initMs);
+  recordInvocation(costUsd: number, batchSize: number, billedMs?: number, initMs?: number, memoryMb?: number): void {
+    this.recordColdStart(initMs, memoryMb);
     if (this.applying) return;
     const cold = billedMs !== undefined && billedMs > 0 && initMs !== undefined;
     const warmBilledMs = cold ? Math.max(1, billedMs - initMs) : billedMs ?? 0;

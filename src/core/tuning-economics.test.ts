@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { invocationCostUsd } from './billing.js';
-import { effectiveHorizonS, switchCostUsd, trialValueUsd, type TrialEconomics } from './tuning-economics.js';
+import { vcpusForMemory } from './pricing.js';
+import { effectiveHorizonS, initMsAt, switchCostUsd, trialValueUsd, type TrialEconomics } from './tuning-economics.js';
 
 const economics: TrialEconomics = { horizonS: 1800, windowRequests: 200, windowS: 20 };
 const base = { memoryMb: 1769, batchSize: 8, processes: 1 };
@@ -15,6 +16,21 @@ describe('switchCostUsd', () => {
     expect(switchCostUsd(base, to, { instancesInUse: 2.2, coldStartMs: 1500 })).toBeCloseTo(3 * invocationCostUsd(1500, 3538), 15);
     // Before serving has shown one: one instance, a 1 s INIT.
     expect(switchCostUsd(base, { ...base, memoryMb: 2048 })).toBeCloseTo(invocationCostUsd(1000, 2048), 15);
+  });
+
+  it('counts the instances that the batches arriving during the new INIT start, up to the concurrency', () => {
+    const to = { memoryMb: 512, batchSize: 1, processes: 1 };
+    // INIT is 1 s at one vCPU, 1769/512 times that at 512 MB; at 100 req/s with batches of
+    // 1, every batch arriving meanwhile starts one instance.
+    const initMs = 1000 / vcpusForMemory(512);
+    expect(initMsAt(512, 1000)).toBeCloseTo(initMs, 9);
+    const arriving = Math.ceil((100 * initMs) / 1000);
+    expect(switchCostUsd(base, to, { instancesInUse: 5, coldStartMs: 1000 }, 100)).toBeCloseTo(arriving * invocationCostUsd(initMs, 512), 15);
+    expect(switchCostUsd(base, to, { instancesInUse: 5, coldStartMs: 1000 }, 100, 4)).toBeCloseTo(4 * invocationCostUsd(initMs, 512), 15);
+    // Larger batches arrive fewer: at batches of 64, the busy instances are the larger count.
+    expect(switchCostUsd(base, { ...to, batchSize: 64 }, { instancesInUse: 8, coldStartMs: 1000 }, 100)).toBeCloseTo(8 * invocationCostUsd(initMs, 512), 15);
+    // At one vCPU or more, INIT is the one measured.
+    expect(initMsAt(3538, 1000)).toBe(1000);
   });
 
   it('bills a process-count change as worker starts inside the warm instances, well under an INIT', () => {

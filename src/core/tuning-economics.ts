@@ -1,6 +1,7 @@
 import { invocationCostUsd } from './billing.js';
 import type { Config } from './config-space.js';
 import { normalCdf } from './bayes-opt-acquisition.js';
+import { vcpusForMemory } from './pricing.js';
 
 /**
  * What exploring costs and what it buys, in dollars: the optimizer's acquisition weighs a
@@ -20,13 +21,22 @@ export interface TrialEconomics {
   windowRequests: number;
   /** Seconds one trial window takes, at least (the controller's minWindowMs). */
   windowS: number;
+  /**
+   * Invocations serving runs at once, at most (the gateway's concurrency): a switch cannot
+   * start more instances than this. @default Infinity
+   */
+  maxInstances?: number;
 }
 
 /** What serving measured that prices a change of configuration. */
 export interface SwitchContext {
   /** Function instances busy on average over the last window (billed time / window). */
   instancesInUse?: number;
-  /** Mean INIT of the cold starts seen, in ms. */
+  /**
+   * Mean INIT of the cold starts seen, in ms at one vCPU: below one vCPU an INIT takes
+   * longer in proportion (the model loads on the instance's CPU share), so each is scaled
+   * to one vCPU when recorded and back to the new memory's share when a switch is priced.
+   */
   coldStartMs?: number;
   /**
    * Seconds the traffic has held a regime between re-tunings, on average, when serving has
@@ -46,15 +56,30 @@ export const defaultColdStartMs = 1000;
 /** Starting one worker process inside a warm instance (the simulator's measured default). */
 export const workerStartMs = 100;
 
+/** INIT at `memoryMb`, from one at one vCPU (SwitchContext.coldStartMs). */
+export function initMsAt(memoryMb: number, initMsAtOneVcpu: number): number {
+  return initMsAtOneVcpu / Math.min(1, vcpusForMemory(memoryMb));
+}
+
 /**
  * The price of moving from one configuration to another. A memory change is a new function
- * version: new instances, each billed its INIT at the new memory (the gateway warms as many
- * as traffic kept busy). A process-count change restarts workers inside warm instances,
- * billed as one warm-up each. A batch-size change only changes how the gateway batches.
+ * version: new instances, each billed its INIT at the new memory. The gateway warms as many
+ * as traffic kept busy, and holds one batch for each; every further full batch that
+ * arrives while they start goes at once and starts one more (ModelBatcher.hold). So a
+ * switch starts the larger of the two, at most `maxInstances`: at 100 req/s, a switch to
+ * 512 MB (INIT 3.7 s at 0.29 vCPU) with batches of 1 starts about 370 instances, not the 5
+ * that 2 GB kept busy (traced in the simulator, MobileNetV2 under bursts of 100 req/s: one
+ * such trial cost 29% of the hour's bill). A process-count change restarts workers inside
+ * warm instances, billed as one warm-up each. A batch-size change only changes how the
+ * gateway batches.
  */
-export function switchCostUsd(from: Config, to: Config, context: SwitchContext = {}): number {
+export function switchCostUsd(from: Config, to: Config, context: SwitchContext = {}, arrivalRatePerS = 0, maxInstances = Infinity): number {
   const instances = Math.max(1, Math.ceil(context.instancesInUse ?? 1));
-  if (from.memoryMb !== to.memoryMb) return instances * invocationCostUsd(context.coldStartMs ?? defaultColdStartMs, to.memoryMb);
+  if (from.memoryMb !== to.memoryMb) {
+    const initMs = initMsAt(to.memoryMb, context.coldStartMs ?? defaultColdStartMs);
+    const arrivingBatches = Math.ceil((arrivalRatePerS * initMs) / 1000 / to.batchSize);
+    return Math.min(maxInstances, Math.max(instances, arrivingBatches)) * invocationCostUsd(initMs, to.memoryMb);
+  }
   if (from.processes !== to.processes) return instances * invocationCostUsd(workerStartMs * to.processes, to.memoryMb);
   return 0;
 }

@@ -95,8 +95,8 @@ export class Autotune implements ServingObserver {
     if (!record.billing) return;
     const billing = record.billing;
     this.guard(record.model, (controller) => {
-      if (record.warmup) controller.recordColdStart(billing.initDurationMs);
-      else controller.recordInvocation(billing.costUsd, record.batchSize, billing.billedDurationMs, billing.initDurationMs);
+      if (record.warmup) controller.recordColdStart(billing.initDurationMs, billing.memoryMb);
+      else controller.recordInvocation(billing.costUsd, record.batchSize, billing.billedDurationMs, billing.initDurationMs, billing.memoryMb);
     });
   }
 

@@ -14,6 +14,8 @@ export interface OnlineTunerOptions {
    * sample-efficiency optimizer that ferry bench tuner measures. @default 1800
    */
   horizonS?: number;
+  /** Invocations serving runs at once, at most (`--concurrency`): what a switch can start. @default unbounded */
+  maxInstances?: number;
   /** The model's memory need: configurations whose batch would not fit are not in the space. */
   memoryNeed?: MemoryNeed;
   /** The optimizer's own settings, for experiments and benchmarks (serve keeps the defaults). */
@@ -60,6 +62,6 @@ export function createOnlineTuner(options: OnlineTunerOptions): BayesOpt {
     ...(horizonS > 0 ? { initialPoints: pricedInitialPoints, designMaxMemoryMb: pricedDesignMaxMemoryMb } : {}),
     ...options.tuning,
     space: new ConfigSpace(options.memoryNeed ? { memoryNeed: options.memoryNeed } : {}), sloMs: options.sloMs, seed: options.seed, context: tunedRateRange,
-    ...(horizonS > 0 ? { economics: { horizonS, windowRequests: options.windowRequests, windowS: options.windowMs / 1000 } } : {}),
+    ...(horizonS > 0 ? { economics: { horizonS, windowRequests: options.windowRequests, windowS: options.windowMs / 1000, ...(options.maxInstances ? { maxInstances: options.maxInstances } : {}) } } : {}),
   });
 }

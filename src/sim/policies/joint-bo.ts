@@ -51,7 +51,7 @@ export function jointBoPolicy(options: JointBoOptions = {}): Policy {
           const windows = { minRequests: 200, minWindowMs: 20_000, ...options.windows };
           const tuner = createOnlineTuner({
             sloMs: setup.sloMs, seed: options.tunerSeed ?? Math.floor(rng.next() * 2 ** 31),
-            windowRequests: windows.minRequests, windowMs: windows.minWindowMs,
+            windowRequests: windows.minRequests, windowMs: windows.minWindowMs, maxInstances: setup.maxInFlight,
             ...(setup.platform.memoryNeedMb ? { memoryNeed: setup.platform.memoryNeedMb } : {}),
             ...(options.horizonS !== undefined ? { horizonS: options.horizonS } : {}),
             ...(options.tuning ? { tuning: options.tuning } : {}),
