@@ -22,6 +22,25 @@ function serve(config: Config, rng: Rng): { latencyMs: number; costUsd: number }
   return { latencyMs, costUsd };
 }
 
+/**
+ * A controller (1769 MB, batch 8, one process; windows of 2 requests and 1 s) over a stub
+ * tuner that always suggests `suggested`, with what each window reported to the tuner.
+ */
+function recordingController(clock: VirtualClock, suggested: Config) {
+  const observed: Array<{ cost: number; context: { coldStartMs?: number; instancesInUse?: number } }> = [];
+  const tuner = {
+    suggest: () => ({ ...suggested, reason: 'as suggested' }),
+    observe: (_config: Config, evaluation: { costUsdPerRequest: number }, context: { coldStartMs?: number; instancesInUse?: number }) =>
+      void observed.push({ cost: evaluation.costUsdPerRequest, context }),
+    restart: () => undefined,
+  };
+  const controller = new TuningController(
+    clock, tuner, createChangePointDetector('cusum'), { memoryMb: 1769, batchSize: 8, processes: 1 },
+    (_config, done) => done(), () => undefined, { sloMs: 300, minRequests: 2, minWindowMs: 1000 },
+  );
+  return { controller, observed };
+}
+
 describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
   it('tunes, explains every decision, and starts a new episode after a step in the arrival rate', () => {
     const clock = new VirtualClock();
@@ -123,17 +142,7 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
 
   it("leaves a cold start's INIT out of the window's cost and prices the next switch with it", () => {
     const clock = new VirtualClock();
-    const observed: Array<{ cost: number; context: { coldStartMs?: number; instancesInUse?: number } }> = [];
-    const tuner = {
-      suggest: () => ({ memoryMb: 1769, batchSize: 8, processes: 1, reason: 'stay' }),
-      observe: (_config: Config, evaluation: { costUsdPerRequest: number }, context: { coldStartMs?: number }) =>
-        void observed.push({ cost: evaluation.costUsdPerRequest, context }),
-      restart: () => undefined,
-    };
-    const controller = new TuningController(
-      clock, tuner, createChangePointDetector('cusum'), { memoryMb: 1769, batchSize: 8, processes: 1 },
-      (_config, done) => done(), () => undefined, { sloMs: 300, minRequests: 2, minWindowMs: 1000 },
-    );
+    const { controller, observed } = recordingController(clock, { memoryMb: 1769, batchSize: 8, processes: 1 });
     // Two invocations of one request each, 100 ms billed warm; the second also had a 900 ms INIT.
     const fee = 0.2e-6;
     const perMs = 1e-9;
@@ -152,17 +161,8 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
 
   it('keeps the INITs it reports at one vCPU, whatever memory size they were seen at', () => {
     const clock = new VirtualClock();
-    const observed: Array<{ cost: number; coldStartMs?: number }> = [];
-    const tuner = {
-      suggest: () => ({ memoryMb: 885, batchSize: 8, processes: 1, reason: 'half a vCPU' }),
-      observe: (_config: Config, evaluation: { costUsdPerRequest: number }, context: { coldStartMs?: number }) =>
-        void observed.push({ cost: evaluation.costUsdPerRequest, ...context }),
-      restart: () => undefined,
-    };
-    const controller = new TuningController(
-      clock, tuner, createChangePointDetector('cusum'), { memoryMb: 1769, batchSize: 8, processes: 1 },
-      (_config, done) => done(), () => undefined, { sloMs: 300, minRequests: 2, minWindowMs: 1000 },
-    );
+    // The tuner moves it to 885 MB (half a vCPU) after the first window.
+    const { controller, observed } = recordingController(clock, { memoryMb: 885, batchSize: 8, processes: 1 });
     const fee = 0.2e-6;
     const perMs = 1e-9;
     // Each window: a warm-up's cold start (900 ms INIT), a warm invocation and a traffic cold start.
@@ -179,8 +179,8 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     // Neither window's cost has an INIT in it, on the first fleet or the next.
     expect(observed.map((o) => o.cost)).toEqual([0, 1].map(() => expect.closeTo(fee + 100 * perMs, 15)));
     // 900 ms at 1769 MB is 900 at one vCPU; at 885 MB (half a vCPU), 450.
-    expect(observed[0]!.coldStartMs).toBe(900);
-    expect(observed[1]!.coldStartMs).toBeCloseTo((900 * 2 + 900 * vcpusForMemory(885) * 2) / 4, 9);
+    expect(observed[0]!.context.coldStartMs).toBe(900);
+    expect(observed[1]!.context.coldStartMs).toBeCloseTo((900 * 2 + 900 * vcpusForMemory(885) * 2) / 4, 9);
   });
 
   it('tells the optimizer how long regimes have lasted between change points', () => {

@@ -2,8 +2,9 @@ import type { TunerObservation as Evaluation, TuningContext } from './bayes-opt.
 import type { ChangePointDetector } from './change-point/detector.js';
 import type { Clock, TimerId } from './clock.js';
 import type { Config as TuningConfig } from './config-space.js';
-import { lambdaPricing, vcpusForMemory } from './pricing.js';
+import { lambdaPricing } from './pricing.js';
 import { quantile } from './stats.js';
+import { initMsAtOneVcpu } from './tuning-economics.js';
 
 export type { TuningConfig };
 
@@ -173,7 +174,7 @@ export class TuningController {
   recordColdStart(initMs: number | undefined, memoryMb?: number): void {
     if (initMs === undefined) return;
     this.coldStarts.count++;
-    this.coldStarts.totalMs += memoryMb === undefined ? initMs : initMs * Math.min(1, vcpusForMemory(memoryMb));
+    this.coldStarts.totalMs += memoryMb === undefined ? initMs : initMsAtOneVcpu(memoryMb, initMs);
   }
 
   /**

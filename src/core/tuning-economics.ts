@@ -61,6 +61,11 @@ export function initMsAt(memoryMb: number, initMsAtOneVcpu: number): number {
   return initMsAtOneVcpu / Math.min(1, vcpusForMemory(memoryMb));
 }
 
+/** The inverse: an INIT seen at `memoryMb`, as it would take at one vCPU. */
+export function initMsAtOneVcpu(memoryMb: number, initMs: number): number {
+  return initMs * Math.min(1, vcpusForMemory(memoryMb));
+}
+
 /**
  * The price of moving from one configuration to another. A memory change is a new function
  * version: new instances, each billed its INIT at the new memory. The gateway warms as many
