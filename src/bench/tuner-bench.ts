@@ -237,7 +237,8 @@ export interface AblationRow {
 export const ablationVariants: ReadonlyArray<{ variant: string; bo: Partial<BayesOptOptions>; meanBatch: boolean }> = [
   { variant: 'as shipped', bo: {}, meanBatch: true },
   { variant: 'without the mean batch (cost and p99 only)', bo: {}, meanBatch: false },
-  { variant: 'without the linear trend (constant prior mean)', bo: { linearTrend: false }, meanBatch: true },
+  { variant: 'without the cost GP\'s linear trend (constant prior mean)', bo: { linearTrend: false }, meanBatch: true },
+  { variant: 'without the feasibility GP\'s linear trend', bo: { feasibilityTrend: false }, meanBatch: true },
   { variant: '4 initial design points instead of 3', bo: { initialPoints: 4 }, meanBatch: true },
 ];
 
@@ -277,7 +278,7 @@ function printBuiltin(result: { rows: BuiltinRow[]; warmStart: WarmRow[] }, opti
         `${r.gridFirstHit} / ${r.configurations} | default list (${powerTuningDefaultMemoryMb.join(', ')}): ${pt.defaultListEvals} evals, ${ratio}; ferry's memory grid: ${pt.ferryGridEvals} evals |`,
     );
   }
-  console.log(`\nWarm start vs cold restart after a change of arrival rate (rate as a 5th GP input, ${contextRange.minRatePerS}..${contextRange.maxRatePerS} req/s, log scale); evaluations in the new episode\n`);
+  console.log(`\nWarm start vs cold restart after a change of arrival rate (the rate as a GP input, ${contextRange.minRatePerS}..${contextRange.maxRatePerS} req/s, log scale); evaluations in the new episode\n`);
   console.log('| SLO ms | rate change | cold restart: median / p90 | cold fails | warm start: median / p90 | warm fails |');
   console.log('|---|---|---|---|---|---|');
   for (const w of result.warmStart) {

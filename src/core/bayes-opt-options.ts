@@ -103,6 +103,34 @@ export interface BayesOptOptions {
    */
   cliffBrackets?: boolean;
   /**
+   * The feasibility GP's prior mean is a linear trend in the inputs (linear-trend.ts), as
+   * the cost GP's is. A stationary GP reverts to the mean of its targets away from them, so
+   * a miss at batch 64 says nothing of batch 64 at the next memory size; the trend carries
+   * the direction the windows show (slower with larger batches and less CPU per process) to
+   * the rows and corners not yet tried. Measured on the generated surface families and the
+   * shipped surfaces (BENCHMARKS.md). Priced, off by default (docs/tuning.md).
+   * @default true, priced false
+   */
+  feasibilityTrend?: boolean;
+  /**
+   * `missSlackCap` applies once some window of the models' history met the SLO; before,
+   * misses count up to 20x the SLO. With nothing feasible seen, how far each miss was is
+   * the only direction towards the feasible region, and capped at 2.7x a miss by 3x and one
+   * by 130x read alike (a generated case at 490 req/s found its first pass at the 17th
+   * evaluation). @default true
+   */
+  uncappedMissesBeforePass?: boolean;
+  /**
+   * The process count as a GP input of its own (ConfigSpace.withProcessInput): the optimum
+   * of several generated surfaces is 2 processes at 2,048 MB, which the other inputs put
+   * next to 1 process at 1,024 MB, out of memory or too slow there. Off: it removed most
+   * failed runs on the data it was chosen on, but on the holdout run after (`mixed-e`) it
+   * bought nothing, it took MobileNetV2's surface at 5 req/s and 500 ms past 10
+   * evaluations, and priced it cost more on the cost matrix (BENCHMARKS.md has the
+   * figures). An experiment switch, kept with its measurements. @default false
+   */
+  processInput?: boolean;
+  /**
    * The initial design draws its memory sizes from those up to this. Priced, the design's
    * points are the episode's only trials not weighed in dollars, and an uncapped two-point
    * design always puts one in the upper half of the sizes (3-10 GB); createOnlineTuner caps

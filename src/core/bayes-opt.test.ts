@@ -145,8 +145,73 @@ describe('BayesOpt', () => {
       return runs;
     };
     expect(found({})).toBe(12);
-    // Without the grid-neighbour exemption (and the miss cap and brackets, added after, which find it too).
-    expect(found({ neighbourExemption: false, missSlackCap: 3, cliffBrackets: false })).toBeLessThanOrEqual(8);
+    // Without the grid-neighbour exemption (and the parts added after, which find it too:
+    // the miss cap and brackets, the feasibility trend).
+    expect(found({ neighbourExemption: false, missSlackCap: 3, cliffBrackets: false, feasibilityTrend: false })).toBeLessThanOrEqual(8);
+  });
+
+  it('carries the direction the windows show to configurations far from them (the feasibility trend)', () => {
+    const pFeasible = (options: Partial<BayesOptOptions>) => {
+      const bo = new BayesOpt({ space, sloMs, seed: 1, ...options });
+      bo.observe({ memoryMb: 1024, batchSize: 64, processes: 1 }, { costUsdPerRequest: 1e-7, p99Ms: 2 * sloMs });
+      bo.observe({ memoryMb: 1024, batchSize: 4, processes: 1 }, { costUsdPerRequest: 1.2e-7, p99Ms: 0.5 * sloMs });
+      bo.observe({ memoryMb: 512, batchSize: 16, processes: 1 }, { costUsdPerRequest: 1.5e-7, p99Ms: 1.6 * sloMs });
+      bo.observe({ memoryMb: 3008, batchSize: 16, processes: 2 }, { costUsdPerRequest: 1.5e-7, p99Ms: 0.7 * sloMs });
+      return (config: Config) => bo.predict(config).pFeasible;
+    };
+    const fastCorner = { memoryMb: 10240, batchSize: 1, processes: 6 };
+    const slowCorner = { memoryMb: 768, batchSize: 64, processes: 1 };
+    const stationary = pFeasible({ feasibilityTrend: false });
+    const trend = pFeasible({});
+    // Without a trend the GP reverts to the mean of its targets: even odds at the corner
+    // that has the most CPU per item, as anywhere far from the data. With it, better odds
+    // there and worse at the corner with the least.
+    expect(stationary(fastCorner)).toBeLessThan(0.55);
+    expect(trend(fastCorner)).toBeGreaterThan(stationary(fastCorner) + 0.1);
+    expect(trend(slowCorner)).toBeLessThan(stationary(slowCorner) - 0.02);
+  });
+
+  it('heads for the smallest miss while nothing met the SLO, then caps misses again', () => {
+    const missed = (options: Partial<BayesOptOptions>) => {
+      const bo = new BayesOpt({ space, sloMs, seed: 1, ...options });
+      bo.observe({ memoryMb: 512, batchSize: 64, processes: 1 }, { costUsdPerRequest: 1e-7, p99Ms: 100 * sloMs });
+      bo.observe({ memoryMb: 10240, batchSize: 64, processes: 6 }, { costUsdPerRequest: 5e-7, p99Ms: 3 * sloMs });
+      bo.observe({ memoryMb: 1769, batchSize: 1, processes: 1 }, { costUsdPerRequest: 5e-7, p99Ms: 30 * sloMs });
+      return bo;
+    };
+    const nearSmallestMiss = (c: Config) => c.memoryMb >= 8192 && c.batchSize >= 32;
+    // Capped at 2.7x, misses by 3x, 30x and 100x read alike, and the most likely feasible
+    // point is wherever the GP's spread is widest; kept, the 3x miss points the way.
+    expect(nearSmallestMiss(missed({ uncappedMissesBeforePass: false }).suggest())).toBe(false);
+    expect(nearSmallestMiss(missed({}).suggest())).toBe(true);
+    const pass = { memoryMb: 3008, batchSize: 1, processes: 2 };
+    const uncapped = missed({});
+    const capped = missed({ uncappedMissesBeforePass: false });
+    for (const bo of [uncapped, capped]) bo.observe(pass, { costUsdPerRequest: 3e-7, p99Ms: 0.5 * sloMs });
+    const probe = { memoryMb: 8192, batchSize: 32, processes: 5 };
+    expect(uncapped.predict(probe).pFeasible).toBeCloseTo(capped.predict(probe).pFeasible, 9);
+  });
+
+  it('tells 2 processes at 2,048 MB from 1 at 1,024 MB (the process input)', () => {
+    const pFeasible = (processInput: boolean) => {
+      const bo = new BayesOpt({ space, sloMs, seed: 1, processInput });
+      const window = (memoryMb: number, processes: number, p99OverSlo: number) =>
+        bo.observe({ memoryMb, batchSize: 4, processes }, { costUsdPerRequest: 1e-7, p99Ms: p99OverSlo * sloMs });
+      // One process misses at every size up to 1,536 MB; several processes pass from 3,008 MB.
+      window(768, 1, 4);
+      window(1024, 1, 3);
+      window(1536, 1, 2);
+      window(3008, 2, 0.7);
+      window(4096, 3, 0.5);
+      window(5307, 3, 0.5);
+      return (memoryMb: number, processes: number) => bo.predict({ memoryMb, batchSize: 4, processes }).pFeasible;
+    };
+    const without = pFeasible(false);
+    const withInput = pFeasible(true);
+    // Without it, 2048/4/2 has the share of 1024/4/1 and reads like it; with it, like the passes.
+    expect(without(2048, 2)).toBeLessThan(0.3);
+    expect(withInput(2048, 2)).toBeGreaterThan(0.5);
+    expect(withInput(2048, 1)).toBeLessThan(0.1);
   });
 
   it('stops exploring when the best feasible cost stalls, then exploits the incumbent', () => {

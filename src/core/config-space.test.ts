@@ -64,6 +64,22 @@ describe('ConfigSpace', () => {
     expect(() => space.contextual({ minRatePerS: 5, maxRatePerS: 5 })).toThrow(/minRatePerS/);
   });
 
+  it('has a variant with the process count on a log scale as an input of its own, kept before the context', () => {
+    const withProcesses = space.withProcessInput();
+    expect(withProcesses.dimensions).toBe(5);
+    expect(withProcesses.size).toBe(space.size);
+    const two = { memoryMb: 2048, batchSize: 4, processes: 2 };
+    const one = { memoryMb: 1024, batchSize: 4, processes: 1 };
+    // Same share per process: the first four inputs differ in memory alone.
+    expect(space.encode(two).slice(2)).toEqual(space.encode(one).slice(2));
+    expect(withProcesses.encode(one)[4]).toBe(0);
+    expect(withProcesses.encode(two)[4]).toBeCloseTo(Math.log(2) / Math.log(6), 12);
+    expect(withProcesses.encode({ memoryMb: 10240, batchSize: 4, processes: 6 })[4]).toBe(1);
+    const contextual = withProcesses.contextual({ minRatePerS: 1, maxRatePerS: 100 });
+    expect(contextual.dimensions).toBe(6);
+    expect(contextual.encode(two, 10)).toEqual([...withProcesses.encode(two), 0.5]);
+  });
+
   it('builds a space from explicit configurations and rejects duplicates', () => {
     const configs = [
       { memoryMb: 1024, batchSize: 1, processes: 1 },

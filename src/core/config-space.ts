@@ -63,8 +63,8 @@ export function configKey(config: Config): string {
 }
 
 /**
- * The discrete tuning space and its encoding as GP inputs in [0, 1]^4 (or [0, 1]^5 with
- * the arrival rate as context):
+ * The discrete tuning space and its encoding as GP inputs in [0, 1]^4 (one more for each of
+ * the process count and the arrival rate, where the space has them):
  * - memory on a log scale: its effects are ratios (CPU share, and so service time, scale
  *   with memory; price is linear in it), and the grid is roughly geometric, so log spacing
  *   makes neighbours about equally far apart, as a stationary kernel assumes;
@@ -81,13 +81,19 @@ export function configKey(config: Config): string {
  *   kink is where both are 0. Memory, batch size and s determine the process count, so no
  *   configuration is lost. (Measured on the MobileNetV2 surfaces of ferry bench tuner:
  *   docs/tuning.md.)
+ * - optionally (`withProcessInput`), the process count on a log scale. Memory and the share
+ *   already fix it, but only through both: 2 processes at 2,048 MB have the share of 1 at
+ *   1,024 MB, and a kernel with one length scale per input reads them as neighbours one
+ *   memory step apart, though the batch is split in two and an I/O wait overlaps another.
+ *   Its own input lets the GPs learn how much the count itself matters. The optimizer
+ *   leaves it off by default (BayesOptOptions.processInput says why);
  * - the arrival rate (contextual spaces only) on a log scale within its range, clamped.
  */
 export class ConfigSpace {
   readonly configs: readonly Config[];
-  /** GP inputs per configuration, without the context. */
+  /** GP inputs per configuration, without the process input and the context. */
   static readonly configDimensions = 4;
-  /** GP inputs: configDimensions, plus one for the arrival rate in a contextual space. */
+  /** GP inputs: configDimensions, plus one for the process count and one for the arrival rate where the space has them. */
   readonly dimensions: number;
   private readonly index = new Map<string, number>();
   private readonly memoryRange: [number, number];
@@ -96,6 +102,7 @@ export class ConfigSpace {
   private readonly processCap = new Map<number, number>();
   /** Smallest and largest vCPU share per process. */
   private readonly shareRange: [number, number];
+  private readonly processRange: [number, number];
   /** Distinct memory sizes and batch sizes, ascending. */
   readonly memorySizes: readonly number[];
   readonly batchSizes: readonly number[];
@@ -103,6 +110,7 @@ export class ConfigSpace {
   constructor(
     options: ConfigSpaceOptions | { configs: readonly Config[] } = {},
     readonly contextRange?: ContextRange,
+    readonly processInput = false,
   ) {
     let configs: Config[];
     if ('configs' in options) {
@@ -130,12 +138,13 @@ export class ConfigSpace {
       throw new RangeError(`Expected 0 < minRatePerS < maxRatePerS, got ${contextRange.minRatePerS}..${contextRange.maxRatePerS}`);
     }
     this.configs = configs;
-    this.dimensions = ConfigSpace.configDimensions + (contextRange ? 1 : 0);
+    this.dimensions = ConfigSpace.configDimensions + (processInput ? 1 : 0) + (contextRange ? 1 : 0);
     const range = (values: number[]): [number, number] => [Math.min(...values), Math.max(...values)];
     this.memoryRange = range(configs.map((c) => c.memoryMb));
     this.batchRange = range(configs.map((c) => c.batchSize));
     for (const c of configs) this.processCap.set(c.memoryMb, Math.max(c.processes, this.processCap.get(c.memoryMb) ?? 1));
     this.shareRange = range(configs.map(sharePerProcess));
+    this.processRange = range(configs.map((c) => c.processes));
     this.memorySizes = [...new Set(configs.map((c) => c.memoryMb))].sort((a, b) => a - b);
     this.batchSizes = [...new Set(configs.map((c) => c.batchSize))].sort((a, b) => a - b);
   }
@@ -145,9 +154,14 @@ export class ConfigSpace {
     return new ConfigSpace({ configs });
   }
 
-  /** The same configurations, encoded with the arrival rate as a 4th input. */
+  /** The same configurations, encoded with the arrival rate as an input. */
   contextual(range: ContextRange): ConfigSpace {
-    return new ConfigSpace({ configs: this.configs }, range);
+    return new ConfigSpace({ configs: this.configs }, range, this.processInput);
+  }
+
+  /** The same configurations, encoded with the process count as an input of its own. */
+  withProcessInput(): ConfigSpace {
+    return new ConfigSpace({ configs: this.configs }, this.contextRange, true);
   }
 
   get size(): number {
@@ -195,6 +209,7 @@ export class ConfigSpace {
       logUnit(Math.max(share, 1), 1, Math.max(1, this.shareRange[1])),
       logUnit(Math.min(share, 1), Math.min(1, this.shareRange[0]), 1),
     ];
+    if (this.processInput) x.push(logUnit(config.processes, ...this.processRange));
     if (!this.contextRange) return x;
     if (!(arrivalRatePerS !== undefined && arrivalRatePerS > 0)) {
       throw new RangeError(`Expected a positive arrival rate for a contextual space, got ${String(arrivalRatePerS)}`);
