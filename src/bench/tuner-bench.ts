@@ -7,6 +7,7 @@ import { Rng } from '../core/random.js';
 import { quantile } from '../core/stats.js';
 import { FerryError } from '../core/errors.js';
 import { integerOption } from '../util/options.js';
+import { parseOptimizerOptions } from './optimizer-options.js';
 import { familyDefinitions, generateFamily, holdoutFamilies, parseFamilyNames } from './surface-families.js';
 import { buildSurfaces, loadProfile, parseSurfaceFile, type Profile, type SurfaceCase, type SurfaceFile, type SurfacePoint } from './tuner-surfaces.js';
 
@@ -293,6 +294,7 @@ interface TunerFlags {
   profile?: string;
   writeSurface?: string;
   seeds: number;
+  optimizer?: Partial<BayesOptOptions>;
   json?: boolean;
 }
 
@@ -306,6 +308,7 @@ export function registerTunerBench(bench: Command): void {
     .option('--profile <file>', 'the profile (ferry profile --json) the built-in surfaces are modelled from', 'profiles/mobilenetv2.json')
     .option('--write-surface <file>', 'write the built-in surfaces (from --profile, or the --families) in the --surface format and exit')
     .option('--ablation', 'on the built-in surfaces (from --profile): the optimizer with one part taken out at a time')
+    .option('--optimizer <json>', 'the optimizer\'s settings, as a JSON object (e.g. \'{"feasibilityTrend":false}\'), to measure it without a part; with --families or --surface', parseOptimizerOptions)
     .option('--json', 'print JSON')
     .action(async (flags: TunerFlags) => {
       const families = flags.families === undefined ? undefined : parseFamilyNames(flags.families);
@@ -320,17 +323,18 @@ export function registerTunerBench(bench: Command): void {
       if (families) {
         // Loaded here: family-bench.ts runs its surfaces through this file's runSurfaceBench.
         const { printFamilyBench, runFamilyBench } = await import('./family-bench.js');
-        const result = runFamilyBench(families, options, {}, (line) => console.error(line));
+        const result = runFamilyBench(families, options, flags.optimizer ?? {}, (line) => console.error(line));
         if (flags.json) return console.log(JSON.stringify(result, null, 2));
         return printFamilyBench(result, options);
       }
       if (flags.surface) {
-        const result = runSurfaceBench(parseSurfaceFile(readFileSync(flags.surface, 'utf8')), options);
+        const result = runSurfaceBench(parseSurfaceFile(readFileSync(flags.surface, 'utf8')), options, flags.optimizer ?? {});
         if (flags.json) return console.log(JSON.stringify(result, null, 2));
         console.log('| model | req/s | SLO ms | median evals | p90 evals | failures |\n|---|---|---|---|---|---|');
         for (const r of result.rows) console.log(`| ${r.model} | ${r.arrivalRatePerS} | ${r.sloMs} | ${r.medianEvals} | ${r.p90Evals} | ${r.failures} |`);
         return;
       }
+      if (flags.optimizer) throw new FerryError('INVALID_ARGUMENT', 'Expected --optimizer with --families or --surface (the built-in surfaces and --ablation run the optimizer as shipped)');
       const profile = profileFrom(flags.profile);
       console.error(`ferry bench tuner: surfaces modelled from the ${profile.model} profile (${flags.profile ?? 'profiles/mobilenetv2.json'})`);
       if (flags.ablation) {
