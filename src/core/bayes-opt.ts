@@ -54,7 +54,7 @@ interface Evaluation extends BestObservation {
   rate: number | undefined;
   input: number[];
   logCost: number;
-  /** log(p99 / SLO), clamped to [-passSlackFloor, max(missSlackBeforePass, missSlackCap)]; fit() caps it further. */
+  /** log(p99 / SLO), clamped to [-passSlackFloor, uncappedMissSlack()]; fit() caps misses at missSlackCap once a window passed. */
   slack: number;
 }
 
@@ -379,11 +379,16 @@ export class BayesOpt {
       rate,
       input: this.space.encode(config, rate),
       logCost: Math.log(observation.costUsdPerRequest),
-      slack: Math.min(Math.max(missSlackBeforePass, this.options.missSlackCap), Math.max(-passSlackFloor, Math.log(observation.p99Ms / this.options.sloMs))),
+      slack: Math.min(this.uncappedMissSlack(), Math.max(-passSlackFloor, Math.log(observation.p99Ms / this.options.sloMs))),
     });
     this.lastConfig = this.history[this.history.length - 1]!.config;
     this.trimHistory();
     this.updateStopping();
+  }
+
+  /** The largest miss the feasibility GP tells apart: 20x, or a larger `missSlackCap`. */
+  private uncappedMissSlack(): number {
+    return Math.max(missSlackBeforePass, this.options.missSlackCap);
   }
 
   /** Drops the oldest observations of earlier episodes beyond maxHistory (then the episode's own oldest). */
@@ -437,7 +442,7 @@ export class BayesOpt {
     const residualGp = GaussianProcess.fit(costX, costY.map((y, i) => y - trend(costX[i]!)), settings(this.hp.cost, reuse?.cost));
     // Until some window met the SLO, how far each miss was is the only direction towards
     // the feasible region; after, the cap keeps a cliff from flattening its neighbours.
-    const missCap = feasible.length > 0 || !this.options.uncappedMissesBeforePass ? this.options.missSlackCap : missSlackBeforePass;
+    const missCap = feasible.length > 0 || !this.options.uncappedMissesBeforePass ? this.options.missSlackCap : this.uncappedMissSlack();
     const slack = this.history.map((e) => Math.min(e.slack, missCap));
     const slackTrend = this.options.feasibilityTrend ? fitLinearTrend(x, slack, slackTrendRidge) : () => 0;
     const slackResidualGp = GaussianProcess.fit(x, slack.map((g, i) => g - slackTrend(x[i]!)), { ...settings(this.hp.slack, reuse?.slack), minTargetStd: this.options.feasibilityMinStd });
