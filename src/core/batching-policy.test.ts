@@ -21,6 +21,18 @@ describe('decideBatch', () => {
     expect(decideBatch(q(10, 20), 231, config, (n) => 40 * n)).toMatchObject({ action: 'dispatch', reason: 'deadline' });
   });
 
+  it('sends the longest batch that still makes the oldest deadline when a batch fills too late for it', () => {
+    const linear = (n: number) => 40 * n;
+    // Oldest at 0, deadline 300: a full batch of 4 (160 ms) must start by 140, one of 3 by 180.
+    expect(decideBatch(q(0, 1, 2, 3), 140, config, linear)).toEqual({ action: 'dispatch', count: 4, reason: 'full' });
+    expect(decideBatch(q(0, 1, 2, 150), 150, config, linear)).toEqual({ action: 'dispatch', count: 3, reason: 'deadline' });
+    expect(decideBatch(q(0, 1, 2, 250), 250, config, linear)).toEqual({ action: 'dispatch', count: 1, reason: 'deadline' });
+    // Too late for any batch: the full one goes.
+    expect(decideBatch(q(0, 1, 2, 270), 270, config, linear)).toEqual({ action: 'dispatch', count: 4, reason: 'full' });
+    // Backed up beyond one batch: full batches, whatever the oldest's deadline.
+    expect(decideBatch(q(0, 1, 2, 3, 150), 150, config, linear)).toEqual({ action: 'dispatch', count: 4, reason: 'full' });
+  });
+
   it('keeps a safety margin before the deadline', () => {
     expect(decideBatch(q(0), 0, { ...config, safetyMarginMs: 20 }, flat(100))).toEqual({ action: 'wait', untilMs: 180 });
   });

@@ -3,7 +3,9 @@
  * GetDynamicBatch idea: decide here, wait elsewhere).
  *
  * Dispatch now when
- * - the queue holds a full batch (`batchSize` requests), or
+ * - the queue holds a full batch (`batchSize` requests); if the full batch would finish
+ *   past the oldest request's deadline and a shorter one would not, the longest shorter
+ *   one goes, or
  * - the next request would push the invocation payload over Lambda's limit, or
  * - waiting longer would miss the oldest request's deadline: arrival + SLO, minus the
  *   predicted service time of the batch we would send, minus a safety margin, or
@@ -45,13 +47,32 @@ export function decideBatch(
   if (queue.length === 0) return { action: 'idle' };
   const fitting = payloadPrefix(queue, Math.min(config.batchSize, queue.length), config.maxPayloadBytes);
   if (fitting < Math.min(config.batchSize, queue.length)) return { action: 'dispatch', count: fitting, reason: 'payload' };
-  if (queue.length >= config.batchSize) return { action: 'dispatch', count: config.batchSize, reason: 'full' };
   const oldest = queue[0]!;
-  const latestStartMs = oldest.arrivalMs + config.sloMs - predictServiceMs(queue.length) - (config.safetyMarginMs ?? 0);
-  if (latestStartMs <= nowMs) return { action: 'dispatch', count: queue.length, reason: 'deadline' };
+  const latestStartMs = (count: number) => oldest.arrivalMs + config.sloMs - predictServiceMs(count) - (config.safetyMarginMs ?? 0);
+  if (queue.length >= config.batchSize) {
+    const count = queue.length === config.batchSize ? inTimePrefix(config.batchSize, nowMs, latestStartMs) : config.batchSize;
+    return count < config.batchSize ? { action: 'dispatch', count, reason: 'deadline' } : { action: 'dispatch', count, reason: 'full' };
+  }
+  const startByMs = latestStartMs(queue.length);
+  if (startByMs <= nowMs) return { action: 'dispatch', count: queue.length, reason: 'deadline' };
   const timeoutMs = config.maxWaitMs === undefined ? Infinity : oldest.arrivalMs + config.maxWaitMs;
   if (timeoutMs <= nowMs) return { action: 'dispatch', count: queue.length, reason: 'max-wait' };
-  return { action: 'wait', untilMs: Math.min(latestStartMs, timeoutMs) };
+  return { action: 'wait', untilMs: Math.min(startByMs, timeoutMs) };
+}
+
+/**
+ * How many requests of a batch that just filled to go now. The batch fills when a request
+ * arrives, which may be after the oldest could still make its deadline in a batch this
+ * long (it waited for the deadline of a shorter one): then the longest batch that still
+ * makes it goes, and the rest waits for the next (MobileNetV2 on conv.csv at 1x in the
+ * simulator: a third of the late answers, 1-5% past the SLO). When no shorter batch
+ * makes it either, or the queue is backed up beyond one batch, the full batch goes: that
+ * lateness is not the batch size's.
+ */
+function inTimePrefix(batchSize: number, nowMs: number, latestStartMs: (count: number) => number): number {
+  if (latestStartMs(batchSize) >= nowMs) return batchSize;
+  for (let count = batchSize - 1; count >= 1; count--) if (latestStartMs(count) >= nowMs) return count;
+  return batchSize;
 }
 
 /** How many of the first `limit` requests fit in one payload (at least 1: a lone request is sent regardless). */

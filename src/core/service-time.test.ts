@@ -43,6 +43,17 @@ describe('ServiceTimeModel', () => {
     expect(model.predictMs(4)).toBeCloseTo(157.5, 6);
   });
 
+  it('lets the margin reach half the SLO when that is more than half the mean', () => {
+    const model = new ServiceTimeModel({ fixedMs: 0, perItemMs: 0 });
+    for (const ms of [9, 17, 9, 17, 9, 17]) model.observe(1, ms);
+    // Mean 13 ms, residual std sqrt(96 / 4): half the mean alone would leave 1.3 of them.
+    const threeSdMs = 3 * Math.sqrt(96 / 4);
+    expect(model.predictMs(1)).toBeCloseTo(19.5, 6);
+    expect(model.predictMs(1, 200)).toBeCloseTo(13 + threeSdMs, 6);
+    // A tight SLO bounds it again: half of 20 ms is 10.
+    expect(model.predictMs(1, 20)).toBeCloseTo(23, 6);
+  });
+
   it('forgets on reset', () => {
     const model = new ServiceTimeModel({ fixedMs: 5, perItemMs: 1 });
     for (const n of [1, 2, 3]) model.observe(n, 1000);

@@ -168,7 +168,7 @@ export class ModelBatcher {
   private schedule(): void {
     while (this.queue.length > 0 && this.dispatcher.hasCapacity && this.beyondHold) {
       const now = this.clock.nowMs();
-      const decision = decideBatch(this.queue, now, this.policy, (n) => this.serviceTime.predictMs(n));
+      const decision = decideBatch(this.queue, now, this.policy, (n) => this.serviceTime.predictMs(n, this.policy.sloMs));
       if (decision.action === 'idle') break;
       if (decision.action === 'wait' && !this.draining) {
         // One timer for the earliest moment asked for: a later arrival moves the deadline

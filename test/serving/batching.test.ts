@@ -52,6 +52,29 @@ describe('gateway batching under a virtual clock', () => {
     expect(invoker.calls[0]!.event.inputs).toHaveLength(2);
   });
 
+  it('plans a fast batch for three deviations of its service time, up to half the SLO', async () => {
+    const { clock, invoker, gateway } = setup({ sloMs: 200 });
+    // Six lone requests answered in 9 and 17 ms by turns: 13 ms mean, residual std sqrt(24).
+    for (const [i, serviceMs] of [9, 17, 9, 17, 9, 17].entries()) {
+      void gateway.infer('mobilenetv2', [image(i)]);
+      while (invoker.calls.length === i) {
+        clock.advance(1);
+        await flush();
+      }
+      clock.advance(serviceMs);
+      invoker.calls[i]!.resolve(echoOutcome(invoker.calls[i]!.event));
+      await flush();
+    }
+    // Start by 200 - (13 + 3 sqrt(24)) = 172.3 ms; half the mean as the margin would wait until 180.5.
+    void gateway.infer('mobilenetv2', [image(6)]);
+    clock.advance(172);
+    await flush();
+    expect(invoker.calls).toHaveLength(6);
+    clock.advance(1);
+    await flush();
+    expect(invoker.calls).toHaveLength(7);
+  });
+
   it('splits a batch that would exceed the 6 MB invocation payload', async () => {
     const { invoker, gateway } = setup({ batchSize: 8 });
     const big = (n: number) => ({ input: { image: `big-${n}` }, payloadBytes: 2_500_000 });
