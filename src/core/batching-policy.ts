@@ -65,7 +65,7 @@ export function decideBatch(
  * arrives, which may be after the oldest could still make its deadline in a batch this
  * long (it waited for the deadline of a shorter one): then the longest batch that still
  * makes it goes, and the rest waits for the next (MobileNetV2 on conv.csv at 1x in the
- * simulator: a third of the late answers, 1-5% past the SLO). When no shorter batch
+ * simulator: a third of the answers late from warm instances). When no shorter batch
  * makes it either, or the queue is backed up beyond one batch, the full batch goes: that
  * lateness is not the batch size's.
  */

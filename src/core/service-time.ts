@@ -32,9 +32,9 @@ interface Fit {
 const marginSd = 3;
 /**
  * The margin never exceeds the larger of half the mean and this share of the SLO. Half the
- * mean alone left a fast batch (13 ms mean, 4.7 ms standard deviation) 1.4 deviations: at
- * light traffic every batch leaves at its deadline, and 3% of them arrived late
- * (docs/tuning.md, stop 26).
+ * mean alone left a fast batch (13.5 ms mean, 4.7 ms standard deviation) 1.4 deviations:
+ * at light traffic nearly every batch leaves at its deadline, and 3% of the requests were
+ * answered late (docs/tuning.md, "A batch's margin at light traffic").
  */
 const marginSloShare = 0.5;
 export class ServiceTimeModel {
