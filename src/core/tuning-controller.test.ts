@@ -99,6 +99,27 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     }
   });
 
+  it("reports a change point's rate from the interval the detector dates it to, not from the window's start", () => {
+    const clock = new VirtualClock();
+    const events: TuningEvent[] = [];
+    const tuner = { suggest: () => ({ memoryMb: 1769, batchSize: 8, processes: 1, reason: 'stay' }), observe: () => undefined, restart: () => undefined };
+    // A window that does not close before the step: its rate since it began is mostly the old regime's.
+    const controller = new TuningController(
+      clock, tuner, createChangePointDetector('bocpd', {}), { memoryMb: 1769, batchSize: 8, processes: 1 },
+      (_config, done) => done(), (event) => events.push(event), { sloMs: 300, minRequests: 1_000_000, maxWindowMs: 3_600_000 },
+    );
+    for (let second = 0; second < 400; second++) {
+      controller.recordArrivals(second < 300 ? 10 : 50);
+      clock.advance(1000);
+    }
+    controller.stop();
+    const changes = events.filter((e) => e.kind === 'change-point');
+    expect(changes).toHaveLength(1);
+    expect(changes[0]!.arrivalRatePerS).toBeGreaterThan(40);
+    expect(changes[0]!.arrivalRatePerS).toBeLessThan(60);
+    expect(changes[0]!.reason).toContain(`now ${changes[0]!.arrivalRatePerS.toFixed(1)} req/s`);
+  });
+
   it('counts failed requests as 20x-SLO misses, so a window with many failures still has a p99', () => {
     const clock = new VirtualClock();
     const observed: Array<{ p99Ms: number }> = [];

@@ -1,5 +1,5 @@
 import type { TunerObservation as Evaluation, TuningContext } from './bayes-opt.js';
-import type { ChangePointDetector } from './change-point/detector.js';
+import type { ChangePointDetector, ChangePointResult } from './change-point/detector.js';
 import type { Clock, TimerId } from './clock.js';
 import type { Config as TuningConfig } from './config-space.js';
 import { lambdaPricing } from './pricing.js';
@@ -64,6 +64,8 @@ export interface ControllerOptions {
 
 /** Gaps between change points that the regime length is averaged over. */
 const regimeMemory = 5;
+/** Interval counts remembered for a change point's rate: 10 minutes at 1 s intervals. */
+const recentIntervals = 600;
 
 /** When a window closes (ControllerOptions' defaults resolved once, for closing and for predicting it). */
 interface WindowRule {
@@ -97,6 +99,8 @@ export class TuningController {
   private changePoints: Array<{ atMs: number; arrivals: number }> = [];
   /** Arrivals since the start. */
   private totalArrivals = 0;
+  /** The last recentIntervals interval counts, oldest first (the last is the detector's latest). */
+  private recentCounts: number[] = [];
   private arrivals = 0;
   private intervalArrivals = 0;
   private intervalTimer: TimerId;
@@ -208,7 +212,10 @@ export class TuningController {
       try {
         const count = this.intervalArrivals;
         this.intervalArrivals = 0;
-        if (this.detector.update(count).changed) this.onChangePoint();
+        this.recentCounts.push(count);
+        if (this.recentCounts.length > recentIntervals) this.recentCounts.shift();
+        const result = this.detector.update(count);
+        if (result.changed) this.onChangePoint(result);
         this.maybeCloseWindow();
       } catch (error) {
         if (!this.options.onError) throw error;
@@ -219,10 +226,10 @@ export class TuningController {
     });
   }
 
-  private onChangePoint(): void {
+  private onChangePoint(result: ChangePointResult): void {
     this.changePoints.push({ atMs: this.clock.nowMs(), arrivals: this.totalArrivals });
     if (this.changePoints.length > regimeMemory + 1) this.changePoints.shift();
-    const rate = this.rateSinceWindowStart();
+    const rate = this.newRegimeRate(result);
     const choppy = this.choppy();
     if (choppy) {
       this.emit({
@@ -320,6 +327,19 @@ export class TuningController {
     const { minRequests, minWindowMs, maxWindowMs } = this.window;
     const fillMs = (minRequests / Math.max(ratePerS, 1e-6)) * 1000;
     return Math.min(maxWindowMs, Math.max(minWindowMs, fillMs));
+  }
+
+  /**
+   * The arrival rate since the interval the detector dates the change to (its changeIndex),
+   * over the intervals remembered. The window's own rate mixes the regimes when it began
+   * before the change, and reads 0 when a switch has just reset it (reported as "now 0.0
+   * req/s" in the simulator's and serve's logs).
+   */
+  private newRegimeRate(result: ChangePointResult): number {
+    const since = result.changeIndex ?? result.index;
+    const intervals = Math.max(1, Math.min(result.index - since + 1, this.recentCounts.length));
+    const arrivals = this.recentCounts.slice(-intervals).reduce((a, b) => a + b, 0);
+    return arrivals / ((intervals * (this.options.intervalMs ?? 1000)) / 1000);
   }
 
   private rateSinceWindowStart(): number {
