@@ -331,9 +331,8 @@ export class TuningController {
 
   /**
    * The arrival rate since the interval the detector dates the change to (its changeIndex),
-   * over the intervals remembered. The window's own rate mixes the regimes when it began
-   * before the change, and reads 0 when a switch has just reset it (reported as "now 0.0
-   * req/s" in the simulator's and serve's logs).
+   * over the intervals remembered: what the change point's event and reason report. The
+   * window in progress mixes the two regimes when it began before the change.
    */
   private newRegimeRate(result: ChangePointResult): number {
     const since = result.changeIndex ?? result.index;
