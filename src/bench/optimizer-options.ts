@@ -11,7 +11,7 @@ const settingTypes = {
   stopWindow: 'number', stopImprovement: 'number', minEvaluations: 'number', maxHistory: 'number',
   costClampFrom: ['all', 'feasible'], sloDominance: 'boolean', neighbourExemption: 'boolean',
   feasibilityMinStd: 'number', missSlackCap: 'number', cliffBrackets: 'boolean', feasibilityTrend: 'boolean',
-  uncappedMissesBeforePass: 'boolean', processInput: 'boolean', designMaxMemoryMb: 'number',
+  uncappedMissesBeforePass: 'boolean', processInput: 'boolean', designMaxMemoryMb: 'number', scaledNeighbours: 'boolean',
 } as const satisfies Partial<Record<keyof BayesOptOptions, 'number' | 'boolean' | readonly string[]>>;
 
 type Setting = keyof typeof settingTypes;

@@ -131,6 +131,15 @@ export interface BayesOptOptions {
    */
   processInput?: boolean;
   /**
+   * Unpriced, the incumbent's neighbours (what `neighbourExemption` admits and the stopping
+   * rule waits for) include the configurations with twice and half its processes on twice
+   * and half its memory (ConfigSpace.scaledNeighbours). Chosen on the generated surface
+   * families and judged once on a fresh holdout (`mixed-f`: 20 -> 2 failed runs of 360;
+   * BENCHMARKS.md). Priced it does nothing: there a trial's value decides, not neighbours.
+   * @default true
+   */
+  scaledNeighbours?: boolean;
+  /**
    * The initial design draws its memory sizes from those up to this. Priced, the design's
    * points are the episode's only trials not weighed in dollars, and an uncapped two-point
    * design always puts one in the upper half of the sizes (3-10 GB); createOnlineTuner caps

@@ -214,6 +214,28 @@ describe('BayesOpt', () => {
     expect(withInput(2048, 1)).toBeLessThan(0.1);
   });
 
+  it('does not stop before the incumbent\'s scaled neighbours (twice the processes on twice the memory) were tried', () => {
+    const incumbent = { memoryMb: 1024, batchSize: 4, processes: 1 };
+    const doubled = { memoryMb: 2048, batchSize: 4, processes: 2 };
+    const index = space.indexOf(incumbent);
+    // The incumbent, its grid neighbours, then other configurations up to the minimum of 20:
+    // every one feasible and dearer than the incumbent, so the best cost has stalled.
+    const grid = space.neighbours(index).map((i) => space.configs[i]!);
+    const others = space.configs.filter((c) => c.memoryMb >= 5307 && c.batchSize === 16);
+    const observed = [incumbent, ...grid, ...others].slice(0, 20);
+    expect(observed.some((c) => configKey(c) === configKey(doubled))).toBe(false);
+    const after = (scaledNeighbours: boolean) => {
+      const bo = new BayesOpt({ space, sloMs, seed: 1, scaledNeighbours });
+      for (const c of observed) bo.observe(c, { costUsdPerRequest: configKey(c) === configKey(incumbent) ? 1e-7 : 2e-7, p99Ms: 100 });
+      return bo;
+    };
+    expect(after(false).done).toBe(true);
+    const bo = after(true);
+    expect(bo.done).toBe(false);
+    bo.observe(doubled, { costUsdPerRequest: 2e-7, p99Ms: 100 });
+    expect(bo.done).toBe(true);
+  });
+
   it('stops exploring when the best feasible cost stalls, then exploits the incumbent', () => {
     // Every configuration costs the same: nothing improves after the first feasible one.
     const bo = new BayesOpt({ space, sloMs, seed: 1, minEvaluations: 8 });

@@ -187,6 +187,7 @@ export class BayesOpt {
       feasibilityTrend: options.feasibilityTrend ?? !options.economics,
       uncappedMissesBeforePass: options.uncappedMissesBeforePass ?? true,
       designMaxMemoryMb: options.designMaxMemoryMb ?? Infinity,
+      scaledNeighbours: options.scaledNeighbours ?? true,
     };
     this.economics = options.economics;
     if (!(this.options.maxHistory >= 1)) throw new RangeError(`Expected maxHistory of 1 or more, got ${this.options.maxHistory}`);
@@ -255,7 +256,7 @@ export class BayesOpt {
     const incumbent = this.best();
     const odds = this.bracketOdds(open, clear);
     const scored = open.map((i) => (odds.has(i) ? { ...predicted[i]!, pf: Math.max(predicted[i]!.pf, odds.get(i)!) } : predicted[i]!));
-    const exempt = new Set(incumbent && !this.economics && this.options.neighbourExemption ? this.space.neighbours(this.space.indexOf(incumbent.config)) : []);
+    const exempt = new Set(incumbent && !this.economics && this.options.neighbourExemption ? this.neighbours(incumbent.config) : []);
     const safe = scored.filter((s) => s.pf >= this.options.minFeasibleProbability || exempt.has(s.i));
     if (safe.length === 0) {
       const pick = mostLikelyFeasible(scored);
@@ -404,9 +405,16 @@ export class BayesOpt {
     const series = bestCostSeries(this.current().map((e) => ({ costUsdPerRequest: e.costUsdPerRequest, feasible: e.slack <= 0 })));
     const incumbent = this.best();
     const seen = new Set(this.current().map((e) => e.index));
-    const unexplored = incumbent ? this.space.neighbours(this.space.indexOf(incumbent.config)).filter((i) => !seen.has(i)).length : 0;
+    const unexplored = incumbent ? this.neighbours(incumbent.config).filter((i) => !seen.has(i)).length : 0;
     const rule = { window: this.options.stopWindow, improvement: this.options.stopImprovement, minEvaluations: this.options.minEvaluations };
     if (shouldStop(series, unexplored, rule)) this.stopped = true;
+  }
+
+  /** The incumbent's neighbourhood: its grid neighbours, and unpriced with `scaledNeighbours` its scaled ones. */
+  private neighbours(config: Config): number[] {
+    const index = this.space.indexOf(config);
+    const grid = this.space.neighbours(index);
+    return this.options.scaledNeighbours && !this.economics ? [...grid, ...this.space.scaledNeighbours(index)] : grid;
   }
 
   private current(): Evaluation[] {

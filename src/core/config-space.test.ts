@@ -80,6 +80,19 @@ describe('ConfigSpace', () => {
     expect(contextual.encode(two, 10)).toEqual([...withProcesses.encode(two), 0.5]);
   });
 
+  it('finds the scaled neighbours: twice and half the processes on about twice and half the memory', () => {
+    const space = new ConfigSpace();
+    const keys = (c: { memoryMb: number; batchSize: number; processes: number }) => space.scaledNeighbours(space.indexOf(c)).map((i) => configKey(space.configs[i]!));
+    expect(keys({ memoryMb: 1024, batchSize: 4, processes: 1 })).toEqual(['2048/4/2']);
+    expect(keys({ memoryMb: 3538, batchSize: 4, processes: 2 })).toEqual(['7076/4/4', '1769/4/1']);
+    // 4 processes at 4,096 MB are more than its 3 started vCPUs allow: only the half.
+    expect(keys({ memoryMb: 2048, batchSize: 4, processes: 2 })).toEqual(['1024/4/1']);
+    // No 3,072 MB: the nearest size within 15%, 3,008 MB.
+    expect(keys({ memoryMb: 1536, batchSize: 2, processes: 1 })).toEqual(['3008/2/2']);
+    // 20 GB is past the largest size, and one process has no half.
+    expect(keys({ memoryMb: 10240, batchSize: 8, processes: 1 })).toEqual([]);
+  });
+
   it('builds a space from explicit configurations and rejects duplicates', () => {
     const configs = [
       { memoryMb: 1024, batchSize: 1, processes: 1 },

@@ -195,6 +195,27 @@ export class ConfigSpace {
     return candidates.map((n) => this.indexOf(n)).filter((i) => i >= 0);
   }
 
+  /**
+   * The configurations with twice and half the processes on (about) twice and half the
+   * memory, at the same batch size: the same CPU and memory per process, twice or half of
+   * them per instance (a batch split over both, and twice the batches an instance takes at
+   * once). A grid neighbour changes one of memory, batch and processes, so from one process
+   * at 1,024 MB it reaches 2 processes only at 1,024 MB, half the CPU each: generated
+   * surfaces whose only configurations within 5% are 2 processes at 2,048 MB stopped on
+   * 1 process at 1,024-1,536 MB (BENCHMARKS.md). Memory is the size nearest the double or
+   * the half, within 15% of it; none where no size is.
+   */
+  scaledNeighbours(index: number): number[] {
+    const c = this.configs[index]!;
+    const nearest = (targetMb: number) => {
+      const size = this.memorySizes.reduce((a, b) => (Math.abs(b - targetMb) < Math.abs(a - targetMb) ? b : a));
+      return Math.abs(size - targetMb) <= 0.15 * targetMb ? size : -1;
+    };
+    const candidates: Config[] = [{ ...c, memoryMb: nearest(2 * c.memoryMb), processes: 2 * c.processes }];
+    if (c.processes % 2 === 0) candidates.push({ ...c, memoryMb: nearest(c.memoryMb / 2), processes: c.processes / 2 });
+    return candidates.map((n) => this.indexOf(n)).filter((i) => i >= 0 && i !== index);
+  }
+
   /** The most processes the space offers at `memoryMb` (`fallback` for a size not in it). */
   maxProcessesAt(memoryMb: number, fallback = 1): number {
     return this.processCap.get(memoryMb) ?? fallback;
