@@ -105,7 +105,8 @@ export const familyDefinitions: readonly FamilyDefinition[] = [
   { ...mixed, name: 'mixed-c', seed: 108, description: 'THIRD HOLDOUT (run once, for the miss cap and cliff brackets, before and after; spent since: it chose the feasibility trend): drawn as mixed, another seed' },
   { ...mixed, name: 'mixed-d', seed: 109, description: 'FOURTH HOLDOUT (run once, for the feasibility trend, before and after; spent since its failures were traced): drawn as mixed, another seed' },
   { ...mixed, name: 'mixed-e', seed: 110, description: 'FIFTH HOLDOUT (run once, for the feasibility trend and the process input: before, with one, with both): drawn as mixed, another seed' },
-  { ...mixed, name: 'mixed-f', seed: 111, description: 'SIXTH HOLDOUT, for the next change: drawn as mixed, another seed; not run' },
+  { ...mixed, name: 'mixed-f', seed: 111, description: 'SIXTH HOLDOUT (run once, for the scaled neighbours, before and after): drawn as mixed, another seed' },
+  { ...mixed, name: 'mixed-g', seed: 112, description: 'SEVENTH HOLDOUT, for the next change: drawn as mixed, another seed; not run' },
 ];
 
 /**
@@ -115,9 +116,10 @@ export const familyDefinitions: readonly FamilyDefinition[] = [
  * as it stood, whose failures were then traced; `mixed-c`, which judged the miss cap and
  * the cliff brackets and then helped choose the feasibility trend; and `mixed-d`, which
  * judged that trend and whose failures were traced; `mixed-e`, which judged the trend and
- * the process input together. `mixed-f` has not been run.
+ * the process input together; `mixed-f`, which judged the scaled neighbours. `mixed-g` has
+ * not been run.
  */
-export const holdoutFamilies: readonly string[] = ['mixed', 'mixed-b', 'mixed-c', 'mixed-d', 'mixed-e', 'mixed-f'];
+export const holdoutFamilies: readonly string[] = ['mixed', 'mixed-b', 'mixed-c', 'mixed-d', 'mixed-e', 'mixed-f', 'mixed-g'];
 export const devFamilies: readonly string[] = familyDefinitions.map((f) => f.name).filter((n) => !holdoutFamilies.includes(n));
 
 export interface FamilyModel {

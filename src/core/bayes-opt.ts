@@ -121,14 +121,15 @@ function withTrend(residualGp: GaussianProcess, trend: (point: readonly number[]
  * - Safe exploration: once the feasibility GP has data, no point with P(feasible) below
  *   `minFeasibleProbability` is proposed (design points included: an unsafe one is swapped
  *   for the safe point farthest from what was evaluated), except, unpriced, the incumbent's
- *   grid neighbours (`neighbourExemption`); if no point reaches it, the most likely
- *   feasible one is. A configuration that missed the SLO by more than 10% condemns, for the
- *   episode, every one with its batch size and processes and no more memory
+ *   neighbours (`neighbourExemption`: its grid neighbours, and with `scaledNeighbours`
+ *   twice and half its processes on twice and half its memory); if no point reaches it,
+ *   the most likely feasible one is. A configuration that missed the SLO by more than 10%
+ *   condemns, for the episode, every one with its batch size and processes and no more memory
  *   (`sloDominance`, slo-dominance.ts); unpriced, the memory sizes such a miss and a pass
  *   of one row bracket get at least the odds of a boundary placed uniformly between them
  *   (`cliffBrackets`).
  * - Stopping (bayes-opt-stopping.ts): once the best feasible cost improved by less than 1% over the last 4
- *   evaluations, after at least `minEvaluations` (20), and every grid neighbour of the
+ *   evaluations, after at least `minEvaluations` (20), and every neighbour of the
  *   incumbent was evaluated (or 1.5x `minEvaluations` were done), suggest() returns the
  *   incumbent. On the MobileNetV2 surfaces (ferry bench tuner) a floor of 10 left the final
  *   incumbent within 5% of the optimum in about half the runs, 15 in 70%, 20 in 92%
