@@ -198,12 +198,12 @@ export class ConfigSpace {
   /**
    * The configurations with twice and half the processes on (about) twice and half the
    * memory, at the same batch size: the same CPU and memory per process, twice or half of
-   * them per instance (a batch split over both, and twice the batches an instance takes at
-   * once). A grid neighbour changes one of memory, batch and processes, so from one process
-   * at 1,024 MB it reaches 2 processes only at 1,024 MB, half the CPU each: generated
-   * surfaces whose only configurations within 5% are 2 processes at 2,048 MB stopped on
-   * 1 process at 1,024-1,536 MB (BENCHMARKS.md). Memory is the size nearest the double or
-   * the half, within 15% of it; none where no size is.
+   * them per instance (each batch split over all of them). A grid neighbour changes one of
+   * memory, batch and processes, so from one process at 1,024 MB it reaches 2 processes
+   * only at 1,024 MB, half the CPU each: generated surfaces whose only configurations within
+   * 5% are 2 processes at 2,048 MB stopped on 1 process at 1,024-1,536 MB (BENCHMARKS.md).
+   * Memory is the size nearest the double or the half, within 15% of it; none where no
+   * size is.
    */
   scaledNeighbours(index: number): number[] {
     const c = this.configs[index]!;
