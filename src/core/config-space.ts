@@ -213,7 +213,7 @@ export class ConfigSpace {
     };
     const candidates: Config[] = [{ ...c, memoryMb: nearest(2 * c.memoryMb), processes: 2 * c.processes }];
     if (c.processes % 2 === 0) candidates.push({ ...c, memoryMb: nearest(c.memoryMb / 2), processes: c.processes / 2 });
-    return candidates.map((n) => this.indexOf(n)).filter((i) => i >= 0 && i !== index);
+    return candidates.map((n) => this.indexOf(n)).filter((i) => i >= 0);
   }
 
   /** The most processes the space offers at `memoryMb` (`fallback` for a size not in it). */
