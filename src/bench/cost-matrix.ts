@@ -23,6 +23,8 @@ export interface CostMatrixOptions {
   minSpanS: number;
   baselineMemoryMb: number;
   oracleSegmentS: number;
+  /** joint-bo's trials on this share of the traffic (`--tune-slice`). @default off */
+  tuneSlice?: number;
 }
 
 /** A modelled reference row (not simulated). */
@@ -64,8 +66,8 @@ export function pricesUsed(options: Pick<CostMatrixOptions, 'gatewayHostUsdPerH'
   };
 }
 
-export function policyOptions(baselineMemoryMb: number, oracleSegmentS: number): PolicyOptions {
-  return { static: defaultStaticConfig, baselineMemoryMb, oracleSegmentS };
+export function policyOptions(baselineMemoryMb: number, oracleSegmentS: number, tuneSlice?: number): PolicyOptions {
+  return { static: defaultStaticConfig, baselineMemoryMb, oracleSegmentS, ...(tuneSlice ? { tuneSlice } : {}) };
 }
 
 /** The setup of one cell: the (scaled, maybe repeated) schedule, answers recorded for the episode columns. */
@@ -83,7 +85,7 @@ export function runCostCell(model: string, trace: CostTrace, sloMs: number, opti
   const durationS = schedule.length > 0 ? schedule[schedule.length - 1]! / 1000 : 0;
   const policyRuns = options.policies.map((name) => {
     onPolicy(name);
-    return runPolicy(name, setup, policyOptions(options.baselineMemoryMb, options.oracleSegmentS));
+    return runPolicy(name, setup, policyOptions(options.baselineMemoryMb, options.oracleSegmentS, options.tuneSlice));
   });
   const rows = buildCostRows(policyRuns.map((r) => ({ row: r.row, result: r.result })), { durationS, gatewayHostUsdPerH: options.gatewayHostUsdPerH });
   const capacity = vmCapacityPerVcpu(setup.latency, sloMs);

@@ -52,7 +52,7 @@ describe('fidelity rows', () => {
 
 describe('InvocationRecorder', () => {
   const record = (batchSize: number, serviceMs: number, durationMs: number, extra: Partial<InvocationRecord> = {}): InvocationRecord => ({
-    model: 'm', batchSize, serviceMs, outcome: 'ok', warmup: false, atMs: 0,
+    model: 'm', functionName: 'm', batchSize, serviceMs, outcome: 'ok', warmup: false, atMs: 0,
     billing: { requestId: 'r', durationMs, billedDurationMs: Math.ceil(durationMs), memoryMb: 1769, maxMemoryUsedMb: 0, costUsd: 1 },
     ...extra,
   });

@@ -37,6 +37,7 @@ interface CostFlags {
   ladderDurationS: number;
   baselineMemoryMb: number;
   oracleSegmentS: number;
+  tuneSlice?: number;
 }
 
 /** The `ferry bench cost --json` contract. */
@@ -78,6 +79,7 @@ export function registerCostBench(bench: Command): void {
     .option('--ladder-duration-s <s>', 'length of each ladder run', numberOption('--ladder-duration-s', 0, 86_400, true), 1800)
     .option('--baseline-memory-mb <mb>', 'per-request and aimd: function memory', integerOption('--baseline-memory-mb', 128, 10_240), 3008)
     .option('--oracle-segment-s <s>', 'oracle: length of the segments it re-chooses for', numberOption('--oracle-segment-s', 0, 1e7, true), 300)
+    .option('--tune-slice <share>', 'joint-bo: trials on this share of the traffic, as `ferry serve --tune-slice` (0: off)', numberOption('--tune-slice', 0, 0.5), 0)
     .action(async (flags: CostFlags) => {
       const output = await runCostBench(flags, (line) => console.log(line));
       if (flags.json) await writeFile(flags.json, `${JSON.stringify(output, null, 2)}\n`);
@@ -103,9 +105,11 @@ export async function runCostBench(flags: CostFlags, print: (line: string) => vo
     models: flags.models, traces, slosMs: flags.slos, policies: flags.policies, seed: seeds[0]!,
     gatewayHostUsdPerH: flags.gatewayHostUsdPerH, vm, lmiMinInstances: flags.lmiMinInstances, minSpanS: flags.minSpanS,
     baselineMemoryMb: flags.baselineMemoryMb, oracleSegmentS: flags.oracleSegmentS,
+    ...(flags.tuneSlice ? { tuneSlice: flags.tuneSlice } : {}),
   };
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  print(`ferry bench cost: ${flags.models.join(', ')} x ${traces.map((t) => t.name).join(', ')} x SLO ${flags.slos.join(', ')} ms; policies ${flags.policies.join(', ')}; seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}`);
+  print(`ferry bench cost: ${flags.models.join(', ')} x ${traces.map((t) => t.name).join(', ')} x SLO ${flags.slos.join(', ')} ms; policies ${flags.policies.join(', ')}; seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}` +
+    (flags.tuneSlice ? `; joint-bo's trials on ${flags.tuneSlice} of the traffic (--tune-slice)` : ''));
   print(`machine: ${machineLine()} (the figures are seeded and the same on any machine; only wall times differ)`);
   print(`prices: Lambda x86 us-east-1; gateway host ${hostName} $${flags.gatewayHostUsdPerH}/h; VM ${vm.name} $${vm.usdPerH}/h with ${vm.vcpus} vCPUs (${ec2Pricing.source}); ` +
     `Lambda Managed Instances on it at +15% and $0.20/M, floor ${flags.lmiMinInstances} instances`);

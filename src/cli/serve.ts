@@ -12,13 +12,13 @@ import { modelInfo } from '../models/catalog.js';
 import { startServing } from '../gateway/start-serving.js';
 import { TuningLog } from '../gateway/tuning-log.js';
 import { subscribeTuningOutput } from '../gateway/tuning-output.js';
-import { Autotune } from '../serving/autotune.js';
+import { Autotune, sliceTrials } from '../serving/autotune.js';
 import { createOnlineTuner, defaultTuneHorizonS } from '../serving/online-tuner.js';
 import { TuningEventSink } from '../serving/events.js';
 import { defaultModelConfig, type ModelConfig } from '../serving/model-config.js';
 import { cpuQuotaNote } from '../platform/local/cpu-quota.js';
 import { systemClock } from '../util/system-clock.js';
-import { integerOption } from '../util/options.js';
+import { integerOption, numberOption } from '../util/options.js';
 import { onShutdown } from './shutdown.js';
 
 interface ServeFlags {
@@ -47,6 +47,7 @@ interface ServeFlags {
   tuneWindowRequests: number;
   tuneWindowS: number;
   tuneHorizonS: number;
+  tuneSlice: number;
 }
 
 export function registerServe(program: Command): void {
@@ -78,6 +79,7 @@ export function registerServe(program: Command): void {
     .option('--tune-window-requests <n>', 'with --tune: requests per evaluation window, at least', integerOption('--tune-window-requests', 20, 1_000_000), 200)
     .option('--tune-window-s <s>', 'with --tune: seconds per evaluation window, at least', integerOption('--tune-window-s', 1, 86_400), 20)
     .option('--tune-horizon-s <s>', 'with --tune: seconds a configuration found is expected to serve; trials whose expected saving over it does not pay for them are skipped (0: no pricing)', integerOption('--tune-horizon-s', 0, 30 * 86_400), defaultTuneHorizonS)
+    .option('--tune-slice <share>', 'with --tune: share of the traffic a trial gets once a configuration within the SLO is known, the rest staying on it, e.g. 0.25 (0: trials take all of it; on Lambda the trial lane is a second function, FUNCTION-trial)', numberOption('--tune-slice', 0, 0.5), 0)
     .action(async (flags: ServeFlags) => {
       const memoryError = checkMemoryMb(flags.memoryMb);
       if (memoryError) throw new FerryError('INVALID_ARGUMENT', memoryError);
@@ -126,6 +128,7 @@ export function registerServe(program: Command): void {
         ...(token ? { token } : {}),
         logger: flags.log === true,
         observers: autotune ? [autotune] : [],
+        trialLanes: flags.tune === true && flags.tuneSlice > 0,
         print: (line) => console.log(line),
       });
       sink.subscribe((event) => serving.status.onTuningEvent(event));
@@ -143,7 +146,10 @@ export function registerServe(program: Command): void {
           detector: createChangePointDetector(flags.detector as ChangePointDetectorName, {}),
         }));
         closeTuningLog = subscribeTuningOutput(sink, { metrics: serving.metrics, logFile, print: (line) => console.log(line) });
-        const restored = autotune.start(serving.gateway, tuned, { minRequests: flags.tuneWindowRequests, minWindowMs: flags.tuneWindowS * 1000 });
+        const restored = autotune.start(serving.gateway, tuned, {
+          minRequests: flags.tuneWindowRequests, minWindowMs: flags.tuneWindowS * 1000,
+          slice: sliceTrials(flags.tuneSlice),
+        });
         for (const [model, { replayed, skipped }] of restored) {
           if (replayed + skipped === 0) continue;
           console.log(`ferry tune ${model}: resumed from ${replayed} earlier evaluations in ${logFile}` +

@@ -34,6 +34,7 @@ interface SimulateFlags {
   oracleSegmentS: number;
   baselineMemoryMb: number;
   tuneHorizonS?: number;
+  tuneSlice?: number;
 }
 
 /** The `ferry simulate --json` contract. */
@@ -71,6 +72,7 @@ export function registerSimulate(program: Command): void {
     .option('--threads <n>', 'static policy: ONNX Runtime threads per process', integerOption('--threads', 1, 6), defaultModelConfig.threadsPerProcess)
     .option('--baseline-memory-mb <mb>', 'per-request and aimd: function memory', integerOption('--baseline-memory-mb', 128, 10_240), 3008)
     .option('--tune-horizon-s <s>', 'joint-bo: seconds a trial\'s saving is counted over, as `ferry serve --tune-horizon-s` (0: exploration not priced)', numberOption('--tune-horizon-s', 0, 1e7), defaultTuneHorizonS)
+    .option('--tune-slice <share>', 'joint-bo: trials on this share of the traffic, as `ferry serve --tune-slice` (0: off)', numberOption('--tune-slice', 0, 0.5), 0)
     .option('--oracle-segment-s <s>', 'oracle: length of the segments it re-chooses for', numberOption('--oracle-segment-s', 0, 1e7, true), 300)
     .action(async (flags: SimulateFlags) => {
       const output = await runSimulate(flags, (line) => console.log(line));
@@ -101,6 +103,7 @@ export async function runSimulate(flags: SimulateFlags, print: (line: string) =>
     static: { memoryMb: flags.memoryMb, batchSize: flags.batchSize, processes: flags.processes, threadsPerProcess: flags.threads },
     baselineMemoryMb: flags.baselineMemoryMb, oracleSegmentS: flags.oracleSegmentS,
     ...(flags.tuneHorizonS !== undefined ? { tuneHorizonS: flags.tuneHorizonS } : {}),
+    ...(flags.tuneSlice ? { tuneSlice: flags.tuneSlice } : {}),
   };
   const bar = progressBar('ferry simulate');
   const rows: PolicyRow[] = [];

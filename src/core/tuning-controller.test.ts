@@ -309,4 +309,96 @@ describe('TuningController (virtual clock, real BayesOpt and BOCPD)', () => {
     controller.stop();
     expect(tuner.evaluations).toBe(2);
   });
+
+  it('tries a suggestion on a slice of the traffic once the episode has a configuration within the SLO, and moves all of it there when the trial is kept', () => {
+    const clock = new VirtualClock();
+    const home: Config = { memoryMb: 1769, batchSize: 8, processes: 1 };
+    const candidate: Config = { memoryMb: 2048, batchSize: 16, processes: 2 };
+    const state: { best?: Config; suggestion: Config } = { suggestion: home };
+    const observed: Array<{ config: Config; ratePerS: number; p99Ms: number; costUsdPerRequest: number }> = [];
+    const tuner = {
+      suggest: () => ({ ...state.suggestion, reason: 'as suggested' }),
+      observe: (config: Config, evaluation: { p99Ms: number; costUsdPerRequest: number }, context: { arrivalRatePerS: number }) =>
+        void observed.push({ config, ratePerS: context.arrivalRatePerS, p99Ms: evaluation.p99Ms, costUsdPerRequest: evaluation.costUsdPerRequest }),
+      restart: () => undefined,
+      best: () => (state.best ? { config: state.best } : undefined),
+    };
+    const lanes: Array<{ lane: 'main' | 'trial'; config?: Config }> = [];
+    const events: TuningEvent[] = [];
+    const controller = new TuningController(
+      clock, tuner, createChangePointDetector('cusum'), home,
+      (config, done) => { lanes.push({ lane: 'main', config }); done(); },
+      (event) => events.push(event),
+      { sloMs: 300, minRequests: 10, minWindowMs: 1000, trial: { share: 0.25, apply: (config, _share, done) => { lanes.push({ lane: 'trial', ...(config ? { config } : {}) }); done(); } } },
+    );
+    // One second of 40 requests: 30 on the configuration in force at 100 ms, 10 on the slice at 200 ms.
+    const second = (trialLatencyMs: number) => {
+      controller.recordArrivals(40);
+      for (let i = 0; i < 30; i++) controller.recordAnswer(clock.nowMs(), 100, true);
+      controller.recordInvocation(30e-6, 30);
+      for (let i = 0; i < 10; i++) controller.recordAnswer(clock.nowMs(), trialLatencyMs, true, true);
+      controller.recordInvocation(5e-6, 10, undefined, undefined, undefined, true);
+      clock.advance(1000);
+    };
+    // No configuration within the SLO yet: a suggestion takes all the traffic, and answers
+    // said to be the slice's (none is on trial) count for nothing.
+    state.suggestion = { ...home, batchSize: 4 };
+    second(200);
+    expect(observed).toHaveLength(1);
+    expect(observed[0]!.p99Ms).toBeCloseTo(100);
+    expect(lanes).toEqual([{ lane: 'main', config: { ...home, batchSize: 4 } }]);
+    state.suggestion = home;
+    second(200);
+    expect(controller.config).toEqual(home);
+    // Now one is: the next suggestion goes on the slice.
+    state.best = home;
+    state.suggestion = candidate;
+    lanes.length = 0;
+    second(200);
+    expect(lanes).toEqual([{ lane: 'trial', config: candidate }]);
+    expect(controller.trial).toEqual(candidate);
+    expect(controller.config).toEqual(home);
+    expect(events.at(-1)).toMatchObject({ kind: 'applied', config: candidate, slice: 0.25 });
+    // The window closes on the slice's requests (10 a second: one second): both lanes are
+    // measured, each at its share of the rate.
+    observed.length = 0;
+    second(200);
+    expect(observed.map((o) => o.config)).toEqual([home, candidate]);
+    expect(observed[0]!.ratePerS).toBeCloseTo(30);
+    expect(observed[1]!.ratePerS).toBeCloseTo(10);
+    expect(observed[1]!.p99Ms).toBeCloseTo(200);
+    expect(observed[1]!.costUsdPerRequest).toBeCloseTo(0.5e-6);
+    expect(events.filter((e) => e.kind === 'evaluated').at(-1)).toMatchObject({ config: candidate, slice: 0.25 });
+    // The trial is kept: the slice is emptied first, then everything moves to it.
+    state.best = candidate;
+    lanes.length = 0;
+    second(200);
+    expect(lanes).toEqual([{ lane: 'trial' }, { lane: 'main', config: candidate }]);
+    expect(controller.trial).toBeUndefined();
+    expect(controller.config).toEqual(candidate);
+    controller.stop();
+  });
+
+  it('measures the first window again when told to (serving starts on a fleet that is mostly cold)', () => {
+    const clock = new VirtualClock();
+    const observed: number[] = [];
+    const tuner = {
+      suggest: () => ({ memoryMb: 1769, batchSize: 8, processes: 1, reason: 'stay' }),
+      observe: (_config: Config, evaluation: { p99Ms: number }) => void observed.push(evaluation.p99Ms),
+      restart: () => undefined,
+    };
+    const controller = new TuningController(
+      clock, tuner, createChangePointDetector('cusum'), { memoryMb: 1769, batchSize: 8, processes: 1 },
+      (_config, done) => done(), () => undefined, { sloMs: 300, minRequests: 2, minWindowMs: 1000, remeasureStart: true },
+    );
+    // A cold first window (1.5 s answers), then warm ones.
+    for (const latencyMs of [1500, 100, 100]) {
+      controller.recordArrivals(2);
+      controller.recordAnswer(clock.nowMs(), latencyMs, true);
+      controller.recordAnswer(clock.nowMs(), latencyMs, true);
+      clock.advance(1000);
+    }
+    controller.stop();
+    expect(observed).toEqual([100, 100]);
+  });
 });

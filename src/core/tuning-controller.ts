@@ -16,11 +16,15 @@ export interface Tuner {
   restart(options: { keepHistory: boolean }): void;
   /** Whether the configuration is one it chooses between (absent: every one is). */
   offers?(config: TuningConfig): boolean;
+  /** The cheapest configuration of this episode that met the SLO: where a trial lane's traffic goes back to. */
+  best?(): { config: TuningConfig } | undefined;
 }
 
 export type TuningEvent =
-  | { kind: 'evaluated'; atMs: number; config: TuningConfig; context: TuningContext; evaluation: Evaluation; requests: number; sloAttainment: number }
-  | { kind: 'applied'; atMs: number; config: TuningConfig; reason: string }
+  /** `slice`: measured on the trial lane, which had this share of the traffic. */
+  | { kind: 'evaluated'; atMs: number; config: TuningConfig; context: TuningContext; evaluation: Evaluation; requests: number; sloAttainment: number; slice?: number }
+  /** `slice`: put on the trial lane, with this share of the traffic (emptying it is not an event: what comes next says). */
+  | { kind: 'applied'; atMs: number; config: TuningConfig; reason: string; slice?: number }
   /**
    * The arrival rate shifted. `retuned: false`: the shift was seen, but regimes have been too
    * short to measure (see ControllerOptions.minRegimeWindows), so the episode goes on.
@@ -56,6 +60,28 @@ export interface ControllerOptions {
    */
   minRegimeWindows?: number;
   /**
+   * The first window (serving's start: past the few instances warmed, a fleet that starts
+   * cold) is not shown to the optimizer; the configuration is measured again, warm. Shown,
+   * a cold first window at 20x traffic missed the SLO by 2-6x, and the episode's design fell
+   * back to 512 MB with batches of 1 for the hour (docs/tuning.md). @default false
+   */
+  remeasureStart?: boolean;
+  /**
+   * Trials on a slice of the traffic: once the episode has a configuration that met the SLO,
+   * the tuner's next suggestion serves `share` of the requests on a lane of its own (`apply`
+   * puts a configuration there, or with none empties it) while the rest stay on that
+   * configuration; a trial that turns out the cheapest within the SLO takes all the traffic.
+   * Absent: every suggestion is applied to all of it.
+   */
+  trial?: {
+    share: number;
+    apply: (config: TuningConfig | undefined, share: number, done: (error?: Error) => void) => void;
+    /** Up to this share where `share` would take longer than `windowMs` to fill a window (light traffic). @default share */
+    maxShare?: number;
+    /** @default maxWindowMs */
+    windowMs?: number;
+  };
+  /**
    * Called, after the controller stopped, when tuning failed inside its own interval timer
    * (where no caller can catch it). Without it the error is thrown there.
    */
@@ -74,6 +100,16 @@ interface WindowRule {
   maxWindowMs: number;
 }
 
+/** What one lane's requests and invocations measured since its window began. */
+class LaneTally {
+  latenciesMs: number[] = [];
+  costUsd = 0;
+  invocations = 0;
+  batchedRequests = 0;
+  /** Billed instance time of the window's invocations, for the instances a switch must start. */
+  busyMs = 0;
+}
+
 /** A failed request's latency, in multiples of the SLO, for the window's p99. */
 export const failedMissFactor = 20;
 
@@ -87,12 +123,9 @@ export const failedMissFactor = 20;
  */
 export class TuningController {
   private windowStartMs: number;
-  private latenciesMs: number[] = [];
-  private costUsd = 0;
-  private invocations = 0;
-  private batchedRequests = 0;
-  /** Billed instance time of the window's invocations, for the instances a switch must start. */
-  private busyMs = 0;
+  /** The window's tallies: of the configuration in force, and of the trial lane's. */
+  private tally = new LaneTally();
+  private trialTally = new LaneTally();
   /** Every cold start's INIT so far, scaled to one vCPU (not per window: they are rare). */
   private coldStarts = { count: 0, totalMs: 0 };
   /** The last change points (re-tuned or not), most recent last, at most regimeMemory + 1, with the arrivals counted by then. */
@@ -105,7 +138,12 @@ export class TuningController {
   private intervalArrivals = 0;
   private intervalTimer: TimerId;
   private current: TuningConfig;
+  /** The configuration on the trial lane, while it has a share of the traffic. */
+  private trialConfig: TuningConfig | undefined;
+  private trialShare = 0;
   private applying = false;
+  /** The first window, on a fleet that started cold, is measured again (ControllerOptions.remeasureStart). */
+  private starting: boolean;
   private readonly window: WindowRule;
   private readonly minRegimeWindows: number;
 
@@ -123,11 +161,17 @@ export class TuningController {
     this.window = { minRequests: options.minRequests ?? 200, minWindowMs: options.minWindowMs ?? 20_000, maxWindowMs: options.maxWindowMs ?? 120_000 };
     this.minRegimeWindows = options.minRegimeWindows ?? 2;
     this.windowStartMs = clock.nowMs();
+    this.starting = options.remeasureStart ?? false;
     this.intervalTimer = this.armInterval();
   }
 
   get config(): TuningConfig {
     return this.current;
+  }
+
+  /** The configuration on a slice of the traffic, while there is one (ControllerOptions.trial). */
+  get trial(): TuningConfig | undefined {
+    return this.trialConfig;
   }
 
   /**
@@ -159,14 +203,17 @@ export class TuningController {
   /**
    * One request answered: when it arrived, its latency (arrival to answer), and whether it
    * succeeded. A request counts for the configuration in force when it arrived: one that
-   * arrived before this window began (say, queued behind a slow configuration) is left out.
+   * arrived before this window began (say, queued behind a slow configuration) is left out,
+   * and so is one of the trial lane while none is on trial (it was queued there before).
    */
-  recordAnswer(arrivalMs: number, latencyMs: number, ok: boolean): void {
+  recordAnswer(arrivalMs: number, latencyMs: number, ok: boolean, trial = false): void {
     if (this.applying || arrivalMs < this.windowStartMs) return;
+    const tally = this.tallyOf(trial);
+    if (!tally) return;
     // A failed request counts as a miss of 20x the SLO (or its own latency, if longer): it
     // got no answer, and 20x is the largest miss the optimizer tells apart (it clamps
     // log(p99 / SLO) at 3). Finite, so that a window's p99 stays a number in the log.
-    this.latenciesMs.push(ok ? latencyMs : Math.max(latencyMs, failedMissFactor * this.options.sloMs));
+    tally.latenciesMs.push(ok ? latencyMs : Math.max(latencyMs, failedMissFactor * this.options.sloMs));
     this.maybeCloseWindow();
   }
 
@@ -192,15 +239,21 @@ export class TuningController {
    * Counted in only after a fleet's first window (its cold starts then being scale-out),
    * it was dearer on the cost matrix than left out (docs/tuning.md, "What a switch starts").
    */
-  recordInvocation(costUsd: number, batchSize: number, billedMs?: number, initMs?: number, memoryMb?: number): void {
+  recordInvocation(costUsd: number, batchSize: number, billedMs?: number, initMs?: number, memoryMb?: number, trial = false): void {
     this.recordColdStart(initMs, memoryMb);
-    if (this.applying) return;
+    const tally = this.tallyOf(trial);
+    if (this.applying || !tally) return;
     const cold = billedMs !== undefined && billedMs > 0 && initMs !== undefined;
     const warmBilledMs = cold ? Math.max(1, billedMs - initMs) : billedMs ?? 0;
-    this.costUsd += cold ? withoutInitUsd(costUsd, warmBilledMs / billedMs) : costUsd;
-    this.invocations++;
-    this.batchedRequests += batchSize;
-    this.busyMs += warmBilledMs;
+    tally.costUsd += cold ? withoutInitUsd(costUsd, warmBilledMs / billedMs) : costUsd;
+    tally.invocations++;
+    tally.batchedRequests += batchSize;
+    tally.busyMs += warmBilledMs;
+  }
+
+  private tallyOf(trial: boolean): LaneTally | undefined {
+    if (!trial) return this.tally;
+    return this.trialConfig ? this.trialTally : undefined;
   }
 
   stop(): void {
@@ -249,45 +302,112 @@ export class TuningController {
     this.resetWindow();
   }
 
+  /** A window closes on the trial lane's requests while there is one (it has the fewest), else on all of them. */
   private maybeCloseWindow(): void {
     const elapsedMs = this.clock.nowMs() - this.windowStartMs;
-    const enough = this.latenciesMs.length >= this.window.minRequests && elapsedMs >= this.window.minWindowMs;
-    const tooLong = elapsedMs >= this.window.maxWindowMs && this.latenciesMs.length > 0;
+    const answered = (this.trialConfig ? this.trialTally : this.tally).latenciesMs.length;
+    const enough = answered >= this.window.minRequests && elapsedMs >= this.window.minWindowMs;
+    const tooLong = elapsedMs >= this.window.maxWindowMs && answered > 0;
     if (!this.applying && (enough || tooLong)) this.closeWindow();
   }
 
   private closeWindow(): void {
+    if (this.starting) {
+      this.starting = false;
+      return this.resetWindow();
+    }
     const windowMs = Math.max(1, this.clock.nowMs() - this.windowStartMs);
+    const ratePerS = this.rateSinceWindowStart();
+    const share = this.trialConfig ? this.trialShare : 0;
+    const busyMs = this.tally.busyMs + this.trialTally.busyMs;
     const context: TuningContext = {
-      arrivalRatePerS: this.rateSinceWindowStart(),
-      ...(this.busyMs > 0 ? { instancesInUse: this.busyMs / windowMs } : {}),
+      arrivalRatePerS: ratePerS,
+      ...(busyMs > 0 ? { instancesInUse: busyMs / windowMs } : {}),
       ...(this.coldStarts.count > 0 ? { coldStartMs: this.coldStarts.totalMs / this.coldStarts.count } : {}),
       ...this.regime(),
     };
-    const requests = this.latenciesMs.length;
-    const evaluation = {
-      costUsdPerRequest: this.costUsd / requests,
-      p99Ms: quantile(this.latenciesMs, 0.99),
-      // Retried batches count once per attempt, as they are billed.
-      ...(this.invocations > 0 ? { meanBatchSize: this.batchedRequests / this.invocations } : {}),
-    };
-    const sloAttainment = this.latenciesMs.filter((ms) => ms <= this.options.sloMs).length / requests;
-    this.tuner.observe(this.current, evaluation, context);
-    this.emit({ kind: 'evaluated', atMs: this.clock.nowMs(), config: this.current, context, evaluation, requests, sloAttainment });
-    const next = this.tuner.suggest(context);
-    const { reason, ...config } = next;
+    // Beside a trial, the configuration in force is measured too (at its share of the
+    // rate) when it answered a window's worth of requests.
+    if (!this.trialConfig || this.tally.latenciesMs.length >= this.window.minRequests) {
+      this.observeLane(this.current, this.tally, { ...context, arrivalRatePerS: ratePerS * (1 - share) }, windowMs);
+    }
+    if (this.trialConfig) this.observeLane(this.trialConfig, this.trialTally, { ...context, arrivalRatePerS: ratePerS * share }, windowMs, share);
+    const { reason, ...config } = this.tuner.suggest(context);
     this.resetWindow();
-    if (sameConfig(config, this.current)) return;
+    // Trials go on a slice only once the episode has a configuration to keep the rest on.
+    const home = this.options.trial ? this.tuner.best?.()?.config : undefined;
+    if (!home) return this.moveLanes(config, undefined, reason, 0);
+    if (sameConfig(config, home)) return this.moveLanes(home, undefined, reason, 0);
+    this.moveLanes(home, config, reason, this.sliceShare(ratePerS));
+  }
+
+  /** The trial lane's share: the smallest that fills a window in time (ControllerOptions.trial). */
+  private sliceShare(ratePerS: number): number {
+    const { share, maxShare = share, windowMs = this.window.maxWindowMs } = this.options.trial!;
+    const fillShare = (this.window.minRequests * 1000) / (Math.max(ratePerS, 1e-6) * windowMs);
+    return Math.min(maxShare, Math.max(share, fillShare));
+  }
+
+  /** Tells the tuner what one lane measured over the window, and emits it. */
+  private observeLane(config: TuningConfig, tally: LaneTally, context: TuningContext, windowMs: number, slice?: number): void {
+    const requests = tally.latenciesMs.length;
+    if (requests === 0) return;
+    const evaluation = {
+      costUsdPerRequest: tally.costUsd / requests,
+      p99Ms: quantile(tally.latenciesMs, 0.99),
+      // Retried batches count once per attempt, as they are billed.
+      ...(tally.invocations > 0 ? { meanBatchSize: tally.batchedRequests / tally.invocations } : {}),
+    };
+    const laneContext = { ...context, ...(tally.busyMs > 0 ? { instancesInUse: tally.busyMs / windowMs } : {}) };
+    const sloAttainment = tally.latenciesMs.filter((ms) => ms <= this.options.sloMs).length / requests;
+    this.tuner.observe(config, evaluation, laneContext);
+    this.emit({ kind: 'evaluated', atMs: this.clock.nowMs(), config, context: laneContext, evaluation, requests, sloAttainment, ...(slice ? { slice } : {}) });
+  }
+
+  /**
+   * Puts `main` in force and `trial` (if any) on the trial lane: the lane is emptied first
+   * and filled last, so that the configuration in force may take over the lane's function
+   * (a trial kept) and the next trial then gets the other one.
+   */
+  private moveLanes(main: TuningConfig, trial: TuningConfig | undefined, reason: string, share: number): void {
+    const trialLane = this.options.trial;
+    const keepTrial = trial && this.trialConfig && sameConfig(trial, this.trialConfig) && sameConfig(main, this.current) && share === this.trialShare;
+    if (sameConfig(main, this.current) && (keepTrial || (!trial && !this.trialConfig))) return;
     this.applying = true;
-    this.apply(config, (error) => {
-      if (error) {
-        this.emit({ kind: 'applied', atMs: this.clock.nowMs(), config: this.current, reason: `could not apply ${JSON.stringify(config)}: ${error.message}` });
-      } else {
-        this.current = config;
-        this.emit({ kind: 'applied', atMs: this.clock.nowMs(), config, reason });
-      }
+    const finish = () => {
       this.applying = false;
       this.resetWindow();
+    };
+    const fillTrial = () => {
+      if (!trial || !trialLane) return finish();
+      trialLane.apply(trial, share, (error) => {
+        if (error) {
+          this.emit({ kind: 'applied', atMs: this.clock.nowMs(), config: this.current, reason: `could not put ${JSON.stringify(trial)} on a slice: ${error.message}` });
+        } else {
+          this.trialConfig = trial;
+          this.trialShare = share;
+          this.emit({ kind: 'applied', atMs: this.clock.nowMs(), config: trial, reason: `${reason}; on ${(share * 100).toFixed(0)}% of the traffic`, slice: share });
+        }
+        finish();
+      });
+    };
+    const moveMain = () => {
+      if (sameConfig(main, this.current)) return fillTrial();
+      const why = trialLane && trial ? 'the cheapest within the SLO this episode' : trialLane && this.trialConfig ? `the cheapest within the SLO this episode (${reason})` : reason;
+      this.apply(main, (error) => {
+        if (error) {
+          this.emit({ kind: 'applied', atMs: this.clock.nowMs(), config: this.current, reason: `could not apply ${JSON.stringify(main)}: ${error.message}` });
+        } else {
+          this.current = main;
+          this.emit({ kind: 'applied', atMs: this.clock.nowMs(), config: main, reason: why });
+        }
+        fillTrial();
+      });
+    };
+    if (!this.trialConfig || !trialLane) return moveMain();
+    trialLane.apply(undefined, 0, () => {
+      this.trialConfig = undefined;
+      moveMain();
     });
   }
 
@@ -348,11 +468,8 @@ export class TuningController {
 
   private resetWindow(): void {
     this.windowStartMs = this.clock.nowMs();
-    this.latenciesMs = [];
-    this.costUsd = 0;
-    this.invocations = 0;
-    this.batchedRequests = 0;
-    this.busyMs = 0;
+    this.tally = new LaneTally();
+    this.trialTally = new LaneTally();
     this.arrivals = 0;
   }
 }

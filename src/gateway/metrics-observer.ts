@@ -36,10 +36,10 @@ export function watchGateway(metrics: GatewayMetrics, gateway: Gateway): void {
   });
 }
 
-/** Tuning decisions as counters and gauges. */
+/** Tuning decisions as counters and gauges (these of the configuration in force, not of a trial on a slice). */
 export function recordTuningEvent(metrics: GatewayMetrics, event: ModelTuningEvent): void {
   metrics.tuningEvents.inc({ model: event.model, kind: event.kind });
-  if (event.kind === 'evaluated') {
+  if (event.kind === 'evaluated' && event.slice === undefined) {
     metrics.tuningCostPerRequest.set({ model: event.model }, event.evaluation.costUsdPerRequest);
     metrics.tuningP99Seconds.set({ model: event.model }, event.evaluation.p99Ms / 1000);
   }

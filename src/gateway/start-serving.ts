@@ -1,10 +1,12 @@
 import type { Clock } from '../core/clock.js';
 import { LatencyModel } from '../core/latency-model.js';
+import { FerryError } from '../core/errors.js';
 import { setMemoryMbAsync, type FunctionInvoker } from '../core/invoker.js';
 import { LambdaInvoker } from '../platform/lambda/lambda-invoker.js';
 import { LocalInvoker } from '../platform/local/local-invoker.js';
 import { LocalRuntime } from '../platform/local/runtime.js';
 import { runtimeAccessKeyId } from '../platform/local/sigv4.js';
+import { trialFunctionName } from '../serving/autotune.js';
 import type { ServingObserver } from '../serving/events.js';
 import type { Gateway } from '../serving/gateway.js';
 import type { ServiceTimePriorFor } from '../serving/model-batcher.js';
@@ -54,6 +56,11 @@ export interface ServingOptions {
   clock?: Clock;
   /** Progress lines (warm-up). */
   print?: (line: string) => void;
+  /**
+   * The embedded runtime also registers each model's trial-lane function (trialFunctionName),
+   * for tuning trials on a slice of the traffic. On Lambda it is deployed like the model's own.
+   */
+  trialLanes?: boolean;
 }
 
 export interface Serving {
@@ -89,6 +96,7 @@ export async function startServing(options: ServingOptions): Promise<Serving> {
   try {
     for (const [model, config] of Object.entries(options.models)) {
       if (options.backend.kind === 'lambda') await setMemoryMbAsync(invoker, config.functionName, config.memoryMb);
+      if (options.backend.kind === 'lambda' && options.trialLanes) await checkTrialFunction(invoker, config.functionName);
       const warm = options.warmInstances ?? options.concurrency;
       options.print?.(`ferry: warming up ${warm} instance(s) of ${model} (${config.memoryMb} MB, ${config.processes} process(es) each)...`);
       await gateway.warmUpAsync(model, warm);
@@ -110,6 +118,17 @@ export async function startServing(options: ServingOptions): Promise<Serving> {
   };
 }
 
+/** On Lambda, the trial lane's function must be deployed beside the model's own. */
+async function checkTrialFunction(invoker: FunctionInvoker, functionName: string): Promise<void> {
+  const trialName = trialFunctionName(functionName);
+  try {
+    await invoker.getMemoryMb(trialName);
+  } catch (error) {
+    throw new FerryError('INVALID_ARGUMENT', `Expected a Lambda function ${trialName} for tuning trials on a slice of the traffic ` +
+      `(deploy it as ${functionName} was: ferry deploy --function ${trialName} ...), or --tune-slice 0: ${(error as Error).message}`);
+  }
+}
+
 function makeBackend(options: ServingOptions): { invoker: FunctionInvoker; runtime?: LocalRuntime } {
   const { backend } = options;
   if (backend.kind === 'lambda') {
@@ -120,10 +139,11 @@ function makeBackend(options: ServingOptions): { invoker: FunctionInvoker; runti
       }),
     };
   }
+  const names = (config: ModelConfig) => (options.trialLanes ? [config.functionName, trialFunctionName(config.functionName)] : [config.functionName]);
   const runtime = new LocalRuntime({
-    functions: Object.entries(options.models).map(([model, config]) => ({
-      name: config.functionName, model, memoryMb: config.memoryMb, timeoutS: functionTimeoutS, handler: 'index.handler',
-    })),
+    functions: Object.entries(options.models).flatMap(([model, config]) => names(config).map((name) => ({
+      name, model, memoryMb: config.memoryMb, timeoutS: functionTimeoutS, handler: 'index.handler',
+    }))),
     cacheDir: backend.cacheDir,
     concurrency: options.concurrency,
     keepAliveMs: backend.keepAliveMs,

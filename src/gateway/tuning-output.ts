@@ -24,7 +24,7 @@ export function describeTuningEvent(event: ModelTuningEvent): string {
   const config = (c: TuningConfig) => `${c.memoryMb} MB, batch ${c.batchSize}, ${c.processes} process(es)`;
   switch (event.kind) {
     case 'evaluated':
-      return `measured ${config(event.config)} at ${event.context.arrivalRatePerS.toFixed(1)} req/s over ${event.requests} requests: ` +
+      return `measured ${config(event.config)}${event.slice ? ` on ${(event.slice * 100).toFixed(0)}% of the traffic` : ''} at ${event.context.arrivalRatePerS.toFixed(1)} req/s over ${event.requests} requests: ` +
         `$${(event.evaluation.costUsdPerRequest * 1000).toFixed(5)} per 1,000 requests, p99 ${event.evaluation.p99Ms.toFixed(0)} ms, ` +
         `${(event.sloAttainment * 100).toFixed(1)}% within the SLO` +
         (event.evaluation.meanBatchSize === undefined ? '' : `, mean batch ${event.evaluation.meanBatchSize.toFixed(1)}`);

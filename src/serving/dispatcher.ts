@@ -89,10 +89,15 @@ export class Dispatcher {
    * half of joint-bo's cold starts were warm-ups on bursty traffic, at 2-30 req/s.
    */
   takeInstancesToWarm(): number {
+    const busy = this.busyInstances();
+    return Math.max(1, Math.min(this.takePeakInFlight(), busy));
+  }
+
+  /** Instances traffic keeps busy now, with room for its ups and downs (takeInstancesToWarm without the peak). */
+  busyInstances(): number {
     this.trackBusy();
-    const peak = this.takePeakInFlight();
     const mean = this.busyMean;
-    return Math.max(1, Math.min(peak, Math.ceil(mean + 2 * Math.sqrt(mean))));
+    return Math.max(1, Math.ceil(mean + 2 * Math.sqrt(mean)));
   }
 
   /** Called whenever an invocation slot frees up (the batchers then reconsider their queues). */
@@ -170,7 +175,7 @@ export class Dispatcher {
       timeout.clear();
       const atMs = this.clock.nowMs();
       this.onReport({
-        model, batchSize, serviceMs: atMs - startMs, outcome: outcome.ok ? 'ok' : outcome.error.kind, warmup, atMs,
+        model, functionName: config.functionName, batchSize, serviceMs: atMs - startMs, outcome: outcome.ok ? 'ok' : outcome.error.kind, warmup, atMs,
         ...(outcome.billing ? { billing: outcome.billing } : {}),
       });
       then(outcome);

@@ -12,6 +12,8 @@ export type InvocationOutcomeKind = 'ok' | InvokeErrorKind | 'timeout';
 /** One finished invocation, traffic or warm-up, as every observer sees it. */
 export interface InvocationRecord {
   model: string;
+  /** The function invoked: the model's own, or its trial lane's (Gateway.applyTrial). */
+  functionName: string;
   /** Requests the invocation carried: 0 for a warm-up, which carries none. */
   batchSize: number;
   /** From dispatch to answer, on the gateway's clock. */
@@ -34,8 +36,11 @@ export interface ServingObserver {
   onArrivals?(model: string, count: number, atMs: number): void;
   onBatch?(model: string, size: number, reason: BatchReason, oldestWaitMs: number, atMs: number): void;
   onInvocation?(record: InvocationRecord): void;
-  /** One request item settled: when it arrived, its latency, and its answer. */
-  onAnswer?(model: string, arrivalMs: number, latencyMs: number, answer: ItemSettlement): void;
+  /**
+   * One request item settled: when it arrived, its latency, its answer, and whether it was
+   * routed to the model's trial lane (a configuration on a slice of the traffic).
+   */
+  onAnswer?(model: string, arrivalMs: number, latencyMs: number, answer: ItemSettlement, trial: boolean): void;
   /** A configuration came into force (at start and after every change). */
   onConfig?(model: string, config: ModelConfig, atMs: number): void;
 }
@@ -74,7 +79,7 @@ export function combineObservers(observers: readonly ServingObserver[]): Serving
   if (arrivals.length > 0) combined.onArrivals = (model, count, atMs) => { for (const o of arrivals) o.onArrivals!(model, count, atMs); };
   if (batches.length > 0) combined.onBatch = (model, size, reason, waitMs, atMs) => { for (const o of batches) o.onBatch!(model, size, reason, waitMs, atMs); };
   if (invocations.length > 0) combined.onInvocation = (record) => { for (const o of invocations) o.onInvocation!(record); };
-  if (answers.length > 0) combined.onAnswer = (model, arrivalMs, latencyMs, answer) => { for (const o of answers) o.onAnswer!(model, arrivalMs, latencyMs, answer); };
+  if (answers.length > 0) combined.onAnswer = (model, arrivalMs, latencyMs, answer, trial) => { for (const o of answers) o.onAnswer!(model, arrivalMs, latencyMs, answer, trial); };
   if (configs.length > 0) combined.onConfig = (model, config, atMs) => { for (const o of configs) o.onConfig!(model, config, atMs); };
   return combined;
 }

@@ -23,6 +23,18 @@ export interface GatewayOptions {
   serviceTimePrior?: (model: string) => ServiceTimePriorFor | undefined;
 }
 
+/**
+ * A model's trial lane: a configuration on a slice of the traffic, served by a function of
+ * its own (its memory is the function's), with its own queue and batches.
+ */
+interface TrialLane {
+  batcher: ModelBatcher;
+  /** Share of the model's requests routed here (0: none; the queue still drains). */
+  share: number;
+  /** Routing is counted, not drawn: the share accrues per request, and each whole one sends a request here. */
+  credit: number;
+}
+
 /** One admitted item: its input and the bytes it adds to an invocation's payload. */
 export interface AdmittedInput {
   input: EventInput;
@@ -36,6 +48,9 @@ export interface AdmittedInput {
  */
 export class Gateway {
   private readonly batchers = new Map<string, ModelBatcher>();
+  private readonly trials = new Map<string, TrialLane>();
+  /** The memory each function was last given (so a lane moving to a function already at that size restarts nothing). */
+  private readonly memoryMbOf = new Map<string, number>();
   private readonly dispatcher: Dispatcher;
   private readonly observer: ServingObserver;
   private accepting = true;
@@ -45,14 +60,20 @@ export class Gateway {
     const observer = (this.observer = options.observer ?? {});
     const onAnswer = observer.onAnswer?.bind(observer);
     this.onItemSettled = onAnswer && ((request, answer) => {
-      onAnswer(request.model, request.arrivalMs, options.clock.nowMs() - request.arrivalMs, answer);
+      onAnswer(request.model, request.arrivalMs, options.clock.nowMs() - request.arrivalMs, answer, request.trial);
     });
     this.dispatcher = new Dispatcher(options.invoker, options.clock, options.dispatcher, (record) => this.onInvocation(record));
     for (const [model, config] of Object.entries(options.models)) {
-      const prior = options.serviceTimePrior?.(model);
-      this.batchers.set(model, new ModelBatcher(model, config, this.dispatcher, options.clock, options.maxQueue ?? 1024, observer, ...(prior ? [prior] : [])));
+      this.batchers.set(model, this.newBatcher(model, config));
+      this.memoryMbOf.set(config.functionName, config.memoryMb);
       observer.onConfig?.(model, config, options.clock.nowMs());
     }
+  }
+
+  /** The configuration on the model's trial lane, while one takes a share of its traffic. */
+  trialConfig(model: string): ModelConfig | undefined {
+    const lane = this.trials.get(model);
+    return lane && lane.share > 0 ? lane.batcher.currentConfig : undefined;
   }
 
   get isAccepting(): boolean {
@@ -94,9 +115,12 @@ export class Gateway {
    */
   submit(model: string, inputs: readonly AdmittedInput[], done: (answers: ItemSettlement[]) => void): () => number {
     if (!this.accepting) throw new FerryError('SHUTTING_DOWN', 'The gateway is shutting down');
-    const batcher = this.batcher(model);
+    const main = this.batcher(model);
+    const lane = this.trials.get(model);
+    const trial = lane !== undefined && lane.share > 0 && takeTurn(lane);
+    const batcher = trial ? lane.batcher : main;
     const nowMs = this.options.clock.nowMs();
-    const request = new PendingRequest(model, nowMs, inputs.length, done, this.onItemSettled);
+    const request = new PendingRequest(model, nowMs, inputs.length, done, this.onItemSettled, trial);
     if (inputs.length === 0) {
       done(request.answers);
       return () => 0;
@@ -124,7 +148,10 @@ export class Gateway {
    * failure, if any.
    */
   warmUp(model: string, instances: number, done: (error?: FerryError) => void): void {
-    const config = this.batcher(model).currentConfig;
+    this.warmUpConfig(model, this.batcher(model).currentConfig, instances, done);
+  }
+
+  private warmUpConfig(model: string, config: ModelConfig, instances: number, done: (error?: FerryError) => void): void {
     let remaining = instances;
     let failure: FerryError | undefined;
     if (remaining <= 0) return done();
@@ -155,7 +182,7 @@ export class Gateway {
   applyConfig(model: string, config: ModelConfig, done: (error?: Error) => void): void {
     const batcher = this.batcher(model);
     const before = batcher.currentConfig;
-    const restart = config.memoryMb !== before.memoryMb || config.processes !== before.processes || config.threadsPerProcess !== before.threadsPerProcess;
+    const restart = restarts(before, config);
     const inForce = () => {
       if (!restart) {
         this.setConfig(model, batcher, config);
@@ -171,14 +198,64 @@ export class Gateway {
         done();
       });
     };
-    if (config.memoryMb === before.memoryMb) return inForce();
-    this.options.invoker.setMemoryMb(config.functionName, config.memoryMb, (error) => (error ? done(error) : inForce()));
+    this.setMemoryMb(config, inForce, done);
+  }
+
+  /**
+   * Puts `config` on the model's trial lane and routes `share` of its requests there (the
+   * rest stay with the configuration in force), or, without a config, routes none there
+   * (what is queued on the lane still goes out). The lane's function must not be the one
+   * in force: its memory is the trial's. Instances are warmed first, as many as the slice
+   * keeps busy, with the lane's queue held meanwhile, as in applyConfig.
+   */
+  applyTrial(model: string, config: ModelConfig | undefined, share: number, done: (error?: Error) => void): void {
+    const main = this.batcher(model);
+    const existing = this.trials.get(model);
+    if (!config) {
+      if (existing) existing.share = 0;
+      return done();
+    }
+    if (!(share > 0 && share < 1)) throw new FerryError('INVALID_ARGUMENT', `Expected a trial share between 0 and 1, got ${share}`);
+    if (config.functionName === main.currentConfig.functionName) {
+      throw new FerryError('INVALID_ARGUMENT', `Expected a trial lane on a function other than the one in force ("${config.functionName}")`);
+    }
+    const inForce = () => {
+      const lane = existing ?? { batcher: this.newBatcher(model, config), share: 0, credit: 0 };
+      this.trials.set(model, lane);
+      const restart = !existing || restarts(existing.batcher.currentConfig, config);
+      lane.batcher.setConfig(config);
+      lane.share = share;
+      if (!restart) return done();
+      const instances = Math.max(1, Math.ceil(share * this.dispatcher.busyInstances()));
+      lane.batcher.hold(instances);
+      this.warmUpConfig(model, config, instances, () => {
+        lane.batcher.release();
+        done();
+      });
+    };
+    this.setMemoryMb(config, inForce, done);
   }
 
   /** Stops accepting, sends everything queued, and waits until every request is answered. */
   async drain(): Promise<void> {
     this.accepting = false;
-    await Promise.all([...this.batchers.values()].map((batcher) => batcher.drain()));
+    const lanes = [...this.batchers.values(), ...[...this.trials.values()].map((lane) => lane.batcher)];
+    await Promise.all(lanes.map((batcher) => batcher.drain()));
+  }
+
+  private newBatcher(model: string, config: ModelConfig): ModelBatcher {
+    const prior = this.options.serviceTimePrior?.(model);
+    return new ModelBatcher(model, config, this.dispatcher, this.options.clock, this.options.maxQueue ?? 1024, this.observer, ...(prior ? [prior] : []));
+  }
+
+  /** Gives the config's function its memory (unless it has it already), then `then`; `failed` on an error. */
+  private setMemoryMb(config: ModelConfig, then: () => void, failed: (error: Error) => void): void {
+    if (this.memoryMbOf.get(config.functionName) === config.memoryMb) return then();
+    this.options.invoker.setMemoryMb(config.functionName, config.memoryMb, (error) => {
+      if (error) return failed(error);
+      this.memoryMbOf.set(config.functionName, config.memoryMb);
+      then();
+    });
   }
 
   private setConfig(model: string, batcher: ModelBatcher, config: ModelConfig): void {
@@ -197,6 +274,26 @@ export class Gateway {
     // A cold start is an outlier the batcher cannot plan around; it would only inflate the
     // predicted service time of every later batch. A warm-up carries no items to learn from.
     const cold = record.billing?.initDurationMs !== undefined;
-    if (record.outcome === 'ok' && !cold && !record.warmup) this.batchers.get(record.model)?.serviceTime.observe(record.batchSize, record.serviceMs);
+    if (record.outcome !== 'ok' || cold || record.warmup) return;
+    const main = this.batchers.get(record.model);
+    const batcher = main?.currentConfig.functionName === record.functionName ? main : this.trials.get(record.model)?.batcher;
+    if (batcher?.currentConfig.functionName === record.functionName) batcher.serviceTime.observe(record.batchSize, record.serviceMs);
   }
+}
+
+/**
+ * Whether moving from one configuration to another needs instances warmed: new memory, a
+ * new process or thread count, or another function (a trial lane's, taken over).
+ */
+function restarts(before: ModelConfig, after: ModelConfig): boolean {
+  return after.functionName !== before.functionName || after.memoryMb !== before.memoryMb ||
+    after.processes !== before.processes || after.threadsPerProcess !== before.threadsPerProcess;
+}
+
+/** Whether a lane gets the next request: its share accrues per request, and a whole one sends one. */
+function takeTurn(lane: TrialLane): boolean {
+  lane.credit += lane.share;
+  if (lane.credit < 1) return false;
+  lane.credit -= 1;
+  return true;
 }

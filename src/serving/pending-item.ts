@@ -19,6 +19,8 @@ export class PendingRequest {
     private readonly onDone: (answers: ItemSettlement[]) => void,
     /** Called once per item as it settles (the observers count answers). */
     private readonly onItem?: (request: PendingRequest, answer: ItemSettlement) => void,
+    /** Routed to the model's trial lane (a configuration on a slice of the traffic). */
+    readonly trial = false,
   ) {
     this.answers = new Array<ItemSettlement>(size);
     this.remaining = size;

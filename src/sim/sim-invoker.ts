@@ -133,9 +133,13 @@ export class SimulatedInvoker implements FunctionInvoker {
     return this.pool.spec(functionName).memoryMb;
   }
 
-  /** A new version with the memory: new invocations get new (cold) instances; in force at once. */
+  /**
+   * A new version with the memory: new invocations get new (cold) instances; in force at
+   * once. A function not seen before is created (a trial lane's, Gateway.applyTrial).
+   */
   setMemoryMb(functionName: string, memoryMb: number, done: (error?: Error) => void): void {
-    this.pool.reconfigure(functionName, { memoryMb });
+    if (!this.pool.has(functionName)) this.pool.register(functionName, { memoryMb });
+    else this.pool.reconfigure(functionName, { memoryMb });
     done();
   }
 

@@ -17,6 +17,8 @@ export class ScriptedInvoker implements FunctionInvoker {
   readonly kind = 'scripted';
   readonly calls: Call[] = [];
   memoryMb = 1769;
+  /** The memory each function was last given. */
+  readonly memoryMbOf: Record<string, number> = {};
 
   invoke(functionName: string, event: FunctionEvent, done: (outcome: InvokeOutcome) => void): void {
     this.calls.push({ functionName, event, resolve: done });
@@ -26,8 +28,9 @@ export class ScriptedInvoker implements FunctionInvoker {
     return this.memoryMb;
   }
 
-  setMemoryMb(_functionName: string, memoryMb: number, done: (error?: Error) => void): void {
+  setMemoryMb(functionName: string, memoryMb: number, done: (error?: Error) => void): void {
     this.memoryMb = memoryMb;
+    this.memoryMbOf[functionName] = memoryMb;
     done();
   }
 

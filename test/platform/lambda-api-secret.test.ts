@@ -1,33 +1,24 @@
-import type { Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invokeAsync } from '../../src/core/invoker.js';
 import { LambdaInvoker } from '../../src/platform/lambda/lambda-invoker.js';
-import { createLambdaApi, listen } from '../../src/platform/local/lambda-api.js';
-import { LocalRuntime } from '../../src/platform/local/runtime.js';
+import type { LocalRuntime } from '../../src/platform/local/runtime.js';
 import { runtimeAccessKeyId } from '../../src/platform/local/sigv4.js';
-import { testCacheDir } from '../helpers/function.js';
+import { sleepFunctionApi } from '../helpers/sleep-api.js';
 
 const secret = 'a shared secret of the gateway and the runtime';
 
 /** Issue 12, security: the embedded runtime's Lambda API refuses requests without the gateway's shared secret. */
 describe('the Lambda API with a shared secret (AWS Signature V4)', () => {
   let runtime: LocalRuntime;
-  let server: Server;
   let endpoint: string;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    runtime = new LocalRuntime({
-      // A function without a model to load: what is tested is the API in front of it.
-      functions: [{ name: 'fn', model: 'ocr-cls', memoryMb: 1769, timeoutS: 60, handler: 'index.handler', codeDir: fileURLToPath(new URL('../fixtures/sleep-function', import.meta.url)) }],
-      cacheDir: testCacheDir, initTimeoutMs: 30_000, concurrency: 2,
-    });
-    server = createLambdaApi(runtime, { secret });
-    endpoint = `http://127.0.0.1:${(await listen(server, 0)).port}`;
+    // A function without a model to load: what is tested is the API in front of it.
+    ({ runtime, endpoint, close } = await sleepFunctionApi(secret));
   });
   afterAll(async () => {
-    server.close();
-    await runtime.close();
+    await close();
   });
 
   const invoker = (secretAccessKey: string, accessKeyId = runtimeAccessKeyId) =>

@@ -29,7 +29,7 @@ function brokenTuning(windows: Pick<ControllerOptions, 'minRequests' | 'minWindo
     },
     restart: () => undefined,
   };
-  autotune.start(gateway, [{ model: 'mobilenetv2', tuner: broken, detector: createChangePointDetector('cusum') }], windows);
+  autotune.start(gateway, [{ model: 'mobilenetv2', tuner: broken, detector: createChangePointDetector('cusum') }], { ...windows, remeasureStart: false });
   const infer = () => gateway.infer('mobilenetv2', [{ input: { image: 'x' }, payloadBytes: 10 }]);
   return { lines, autotune, clock, state, infer };
 }
@@ -57,6 +57,67 @@ describe('Autotune', () => {
     expect(lines.some((line) => /tuning stopped, serving on/.test(line))).toBe(true);
     const answer = await infer();
     expect('error' in answer[0]!).toBe(false);
+    autotune.stop();
+  });
+
+  it('runs trials on a second function beside the configuration in force, and a kept trial takes that function over', async () => {
+    const sink = new TuningEventSink();
+    const lines: string[] = [];
+    sink.subscribe((event) => lines.push(describeTuningEvent(event)));
+    const clock = new VirtualClock();
+    const autotune = new Autotune(sink, clock);
+    const invoker = new NoopInvoker();
+    const gateway = new Gateway({
+      invoker, clock, observer: autotune,
+      models: { mobilenetv2: { functionName: 'mobilenetv2', batchSize: 1, processes: 1, threadsPerProcess: 1, memoryMb: 1769, sloMs: 300 } },
+      dispatcher: { maxInFlight: 4, random: () => 0.5 },
+    });
+    const home = { memoryMb: 1769, batchSize: 1, processes: 1 };
+    const candidate = { memoryMb: 2048, batchSize: 1, processes: 2 };
+    const state: { best: typeof home; suggestion: typeof home } = { best: home, suggestion: candidate };
+    const tuner: Tuner = {
+      suggest: () => ({ ...state.suggestion, reason: 'scripted' }),
+      observe: () => undefined,
+      restart: () => undefined,
+      best: () => ({ config: state.best }),
+    };
+    const functions: string[] = [];
+    const observer = autotune.onInvocation.bind(autotune);
+    autotune.onInvocation = (record) => {
+      if (!record.warmup) functions.push(record.functionName);
+      observer(record);
+    };
+    autotune.start(gateway, [{ model: 'mobilenetv2', tuner, detector: createChangePointDetector('cusum') }], {
+      minRequests: 3, minWindowMs: 0, remeasureStart: false, slice: { share: 0.5 },
+    });
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    const send = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        await gateway.infer('mobilenetv2', [{ input: { image: 'x' }, payloadBytes: 10 }]);
+        await settle();
+      }
+    };
+    // The first window (3 requests) has a configuration within the SLO: the suggestion goes on a slice.
+    await send(3);
+    expect(gateway.trialConfig('mobilenetv2')).toMatchObject({ ...candidate, functionName: 'mobilenetv2-trial' });
+    expect(await invoker.getMemoryMb('mobilenetv2-trial')).toBe(2048);
+    functions.length = 0;
+    await send(4);
+    expect(functions).toEqual(['mobilenetv2', 'mobilenetv2-trial', 'mobilenetv2', 'mobilenetv2-trial']);
+    expect(lines).toContainEqual(expect.stringMatching(/^applied 2048 MB, batch 1, 2 process\(es\): scripted; on 50% of the traffic/));
+    // The trial is kept: the configuration in force moves to the trial's (warm) function.
+    state.best = candidate;
+    state.suggestion = candidate;
+    await send(2);
+    expect(gateway.trialConfig('mobilenetv2')).toBeUndefined();
+    expect(gateway.config('mobilenetv2')).toMatchObject({ ...candidate, functionName: 'mobilenetv2-trial' });
+    expect(autotune.config('mobilenetv2')).toEqual(candidate);
+    expect(lines).toContainEqual(expect.stringMatching(/^measured 2048 MB, batch 1, 2 process\(es\) on 50% of the traffic at /));
+    // The next trial gets the other function.
+    state.suggestion = { memoryMb: 3008, batchSize: 1, processes: 1 };
+    await send(6);
+    expect(gateway.trialConfig('mobilenetv2')).toMatchObject({ memoryMb: 3008, functionName: 'mobilenetv2' });
+    expect(await invoker.getMemoryMb('mobilenetv2')).toBe(3008);
     autotune.stop();
   });
 });

@@ -286,4 +286,40 @@ describe('gateway batching under a virtual clock', () => {
     gateway.applyConfig('mobilenetv2', { ...config, memoryMb: 3538 }, () => undefined);
     expect(invoker.calls.splice(0).map((call) => call.event.inputs.length)).toEqual([0]);
   });
+
+  it('routes a share of the requests to a trial lane on a function of its own, warmed first, and none once it is emptied', async () => {
+    const clock = new VirtualClock();
+    const invoker = new ScriptedInvoker();
+    const answers: boolean[] = [];
+    const gateway = new Gateway({
+      invoker, clock, models: { mobilenetv2: { ...config, batchSize: 1 } },
+      dispatcher: { maxInFlight: 16, random: () => 0.5 },
+      observer: { onAnswer: (_model, _arrivalMs, _latencyMs, _answer, trial) => void answers.push(trial) },
+    });
+    expect(() => gateway.applyTrial('mobilenetv2', { ...config, memoryMb: 3538 }, 0.25, () => undefined)).toThrow(/other than the one in force/);
+    let inForce = false;
+    gateway.applyTrial('mobilenetv2', { ...config, functionName: 'fn-trial', batchSize: 1, memoryMb: 3538 }, 0.25, () => (inForce = true));
+    const warmUps = invoker.calls.splice(0);
+    expect(warmUps.map((call) => [call.functionName, call.event.inputs.length])).toEqual([['fn-trial', 0]]);
+    expect(invoker.memoryMbOf).toEqual({ 'fn-trial': 3538 });
+    warmUps[0]!.resolve(echoOutcome(warmUps[0]!.event));
+    expect(inForce).toBe(true);
+    expect(gateway.trialConfig('mobilenetv2')?.memoryMb).toBe(3538);
+    expect(gateway.config('mobilenetv2').memoryMb).toBe(1769);
+    // Every fourth request goes to the trial lane.
+    const answered = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => gateway.infer('mobilenetv2', [image(n)]));
+    await flush();
+    const calls = invoker.calls.splice(0);
+    expect(calls.map((call) => call.functionName)).toEqual(['fn', 'fn', 'fn', 'fn-trial', 'fn', 'fn', 'fn', 'fn-trial']);
+    for (const call of calls) call.resolve(echoOutcome(call.event));
+    for (const answer of await Promise.all(answered)) expect('error' in answer[0]!).toBe(false);
+    expect(answers.filter((trial) => trial)).toHaveLength(2);
+    expect(answers).toHaveLength(8);
+    // Emptied: everything goes to the configuration in force again.
+    gateway.applyTrial('mobilenetv2', undefined, 0, () => undefined);
+    expect(gateway.trialConfig('mobilenetv2')).toBeUndefined();
+    void Promise.all([1, 2, 3, 4].map((n) => gateway.infer('mobilenetv2', [image(n)])));
+    await flush();
+    expect(invoker.calls.map((call) => call.functionName)).toEqual(['fn', 'fn', 'fn', 'fn']);
+  });
 });

@@ -12,7 +12,7 @@ const latency = new LatencyModel(loadProfile('mobilenetv2').rows);
 const ok = { output: { top: [] } } as never;
 
 function invocation(clock: VirtualClock, fields: Partial<InvocationRecord>): InvocationRecord {
-  return { model: 'mobilenetv2', batchSize: 8, serviceMs: 50, outcome: 'ok', warmup: false, atMs: clock.nowMs(), ...fields };
+  return { model: 'mobilenetv2', functionName: 'mobilenetv2', batchSize: 8, serviceMs: 50, outcome: 'ok', warmup: false, atMs: clock.nowMs(), ...fields };
 }
 
 describe('StatusRecorder', () => {

@@ -1,6 +1,7 @@
 import type { Policy } from '../simulate.js';
 import { aimdPolicy } from './aimd.js';
 import { batchPolicy } from './batch.js';
+import { sliceTrials } from '../../serving/autotune.js';
 import { jointBoPolicy } from './joint-bo.js';
 import { oraclePolicy } from './oracle.js';
 import { perRequestPolicy } from './per-request.js';
@@ -15,6 +16,8 @@ export interface PolicyOptions {
   oracleSegmentS: number;
   /** joint-bo: `ferry serve --tune-horizon-s` (0: exploration not priced). @default serve's */
   tuneHorizonS?: number;
+  /** joint-bo: `ferry serve --tune-slice` (trials on this share of the traffic). @default 0: off */
+  tuneSlice?: number;
 }
 
 /**
@@ -35,7 +38,9 @@ export const policyTable: readonly PolicyEntry[] = [
   { name: 'batch', what: 'BATCH (SC\'20): best memory, batch size and timeout with one process, re-chosen when arrivals change', variants: () => [batchPolicy()] },
   { name: 'aimd', what: 'Clipper (NSDI\'17): additive-increase, multiplicative-decrease batch size, fixed memory, one process', variants: (o) => [aimdPolicy({ memoryMb: o.baselineMemoryMb })] },
   { name: 'static', what: "one configuration, as `ferry serve` with the same flags", variants: (o) => [staticPolicy(o.static)] },
-  { name: 'joint-bo', what: "ferry: `ferry serve --tune`'s controller, optimizer and detector", variants: (o) => [jointBoPolicy(o.tuneHorizonS !== undefined ? { horizonS: o.tuneHorizonS } : {})] },
+  { name: 'joint-bo', what: "ferry: `ferry serve --tune`'s controller, optimizer and detector", variants: (o) => [jointBoPolicy({
+    ...(o.tuneHorizonS !== undefined ? { horizonS: o.tuneHorizonS } : {}), ...(o.tuneSlice ? { windows: { slice: sliceTrials(o.tuneSlice) } } : {}),
+  })] },
   { name: 'oracle', what: 'the cheapest configuration meeting 99% per segment, in hindsight (a bound, not a policy)', variants: (o) => [oraclePolicy(o.oracleSegmentS)] },
 ];
 

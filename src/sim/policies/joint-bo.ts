@@ -40,7 +40,7 @@ export function jointBoPolicy(options: JointBoOptions = {}): Policy {
         config: modelConfig(initial, setup.sloMs),
         observer: {
           onArrivals: (model, count) => autotune?.onArrivals(model, count),
-          onAnswer: (model, arrivalMs, latencyMs, answer) => autotune?.onAnswer(model, arrivalMs, latencyMs, answer),
+          onAnswer: (model, arrivalMs, latencyMs, answer, trial) => autotune?.onAnswer(model, arrivalMs, latencyMs, answer, trial),
           onInvocation: (record) => autotune?.onInvocation(record),
         },
         start: ({ clock, gateway, sink }) => {

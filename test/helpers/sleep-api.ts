@@ -1,0 +1,28 @@
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { createLambdaApi, listen } from '../../src/platform/local/lambda-api.js';
+import { LocalRuntime } from '../../src/platform/local/runtime.js';
+import { testCacheDir } from './function.js';
+
+/** The fixture function without a model to load: for tests of what is in front of a function. */
+export const sleepFunctionDir = fileURLToPath(new URL('../fixtures/sleep-function', import.meta.url));
+
+/**
+ * The embedded runtime with one sleep function named `fn`, behind its Lambda API on
+ * 127.0.0.1 (signed with `secret`).
+ */
+export async function sleepFunctionApi(secret: string): Promise<{ runtime: LocalRuntime; endpoint: string; close(): Promise<void> }> {
+  const runtime = new LocalRuntime({
+    functions: [{ name: 'fn', model: 'ocr-cls', memoryMb: 1769, timeoutS: 60, handler: 'index.handler', codeDir: sleepFunctionDir }],
+    cacheDir: testCacheDir, initTimeoutMs: 30_000, concurrency: 2,
+  });
+  const server: Server = createLambdaApi(runtime, { secret });
+  const endpoint = `http://127.0.0.1:${(await listen(server, 0)).port}`;
+  return {
+    runtime, endpoint,
+    close: async () => {
+      server.close();
+      await runtime.close();
+    },
+  };
+}
