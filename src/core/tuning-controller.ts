@@ -393,7 +393,8 @@ export class TuningController {
     };
     const moveMain = () => {
       if (sameConfig(main, this.current)) return fillTrial();
-      const why = trialLane && trial ? 'the cheapest within the SLO this episode' : trialLane && this.trialConfig ? `the cheapest within the SLO this episode (${reason})` : reason;
+      // Beside a new trial, what moves is the episode's cheapest within the SLO; else the tuner's pick.
+      const why = trial ? 'the cheapest within the SLO this episode' : reason;
       this.apply(main, (error) => {
         if (error) {
           this.emit({ kind: 'applied', atMs: this.clock.nowMs(), config: this.current, reason: `could not apply ${JSON.stringify(main)}: ${error.message}` });
