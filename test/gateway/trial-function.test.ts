@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startServing } from '../../src/gateway/start-serving.js';
-import type { LocalRuntime } from '../../src/platform/local/runtime.js';
-import { sleepFunctionApi, sleepFunctionDir } from '../helpers/sleep-api.js';
+import { sleepFunctionApiForSuite, sleepFunctionDir } from '../helpers/sleep-api.js';
 
 const secret = 'the trial-function test secret';
 
@@ -11,20 +10,12 @@ const secret = 'the trial-function test secret';
  * against the embedded runtime's Lambda API).
  */
 describe('serving with trial lanes on --backend lambda', () => {
-  let runtime: LocalRuntime;
-  let endpoint: string;
-  let close: () => Promise<void>;
-  beforeAll(async () => {
-    // A function without a model to load: what is tested is which functions exist.
-    ({ runtime, endpoint, close } = await sleepFunctionApi(secret));
-  });
-  afterAll(async () => {
-    await close();
-  });
+  // A function without a model to load: what is tested is which functions exist.
+  const api = sleepFunctionApiForSuite(secret);
 
   const serve = () => startServing({
     models: { 'ocr-cls': { functionName: 'fn', batchSize: 1, processes: 1, threadsPerProcess: 1, memoryMb: 1769, sloMs: 500 } },
-    backend: { kind: 'lambda', endpoint, region: 'us-east-1', runtimeSecret: secret },
+    backend: { kind: 'lambda', endpoint: api.endpoint, region: 'us-east-1', runtimeSecret: secret },
     concurrency: 2, warmInstances: 1, maxQueue: 16, host: '127.0.0.1', port: 0, trialLanes: true,
   });
 
@@ -33,7 +24,7 @@ describe('serving with trial lanes on --backend lambda', () => {
   });
 
   it('starts once it is deployed', async () => {
-    runtime.register({ name: 'fn-trial', model: 'ocr-cls', memoryMb: 1769, timeoutS: 60, handler: 'index.handler', codeDir: sleepFunctionDir });
+    api.runtime.register({ name: 'fn-trial', model: 'ocr-cls', memoryMb: 1769, timeoutS: 60, handler: 'index.handler', codeDir: sleepFunctionDir });
     const serving = await serve();
     await serving.close();
   });

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { createLambdaApi, listen } from '../../src/platform/local/lambda-api.js';
 import { LocalRuntime } from '../../src/platform/local/runtime.js';
 import { testCacheDir } from './function.js';
@@ -9,20 +10,23 @@ export const sleepFunctionDir = fileURLToPath(new URL('../fixtures/sleep-functio
 
 /**
  * The embedded runtime with one sleep function named `fn`, behind its Lambda API on
- * 127.0.0.1 (signed with `secret`).
+ * 127.0.0.1 (signed with `secret`), for the enclosing suite: started before its tests,
+ * closed after them. The fields are set once the suite's tests run.
  */
-export async function sleepFunctionApi(secret: string): Promise<{ runtime: LocalRuntime; endpoint: string; close(): Promise<void> }> {
-  const runtime = new LocalRuntime({
-    functions: [{ name: 'fn', model: 'ocr-cls', memoryMb: 1769, timeoutS: 60, handler: 'index.handler', codeDir: sleepFunctionDir }],
-    cacheDir: testCacheDir, initTimeoutMs: 30_000, concurrency: 2,
+export function sleepFunctionApiForSuite(secret: string): { runtime: LocalRuntime; endpoint: string } {
+  const api = {} as { runtime: LocalRuntime; endpoint: string };
+  let server: Server | undefined;
+  beforeAll(async () => {
+    api.runtime = new LocalRuntime({
+      functions: [{ name: 'fn', model: 'ocr-cls', memoryMb: 1769, timeoutS: 60, handler: 'index.handler', codeDir: sleepFunctionDir }],
+      cacheDir: testCacheDir, initTimeoutMs: 30_000, concurrency: 2,
+    });
+    server = createLambdaApi(api.runtime, { secret });
+    api.endpoint = `http://127.0.0.1:${(await listen(server, 0)).port}`;
   });
-  const server: Server = createLambdaApi(runtime, { secret });
-  const endpoint = `http://127.0.0.1:${(await listen(server, 0)).port}`;
-  return {
-    runtime, endpoint,
-    close: async () => {
-      server.close();
-      await runtime.close();
-    },
-  };
+  afterAll(async () => {
+    server?.close();
+    await api.runtime?.close();
+  });
+  return api;
 }
